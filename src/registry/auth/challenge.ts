@@ -1,0 +1,136 @@
+/**
+ * `WWW-Authenticate` parsing (RFC 7235 §4.1, RFC 6750 §3).
+ *
+ * One header value may hold several challenges (`Basic realm="x", Bearer realm="y",service="z"`), and fetch's
+ * `Headers.get()` joins repeated headers with `", "`, so the parser tells a new challenge from another parameter by
+ * looking at what follows a token: `token =` is a parameter, anything else starts a new challenge.
+ * Quoted strings may hold commas and `\` escapes (`scope="repository:a:pull,push"`).
+ * Garbage never throws: the parser skips what it cannot read and returns the challenges it could.
+ */
+
+export interface Challenge {
+  /** Lower-cased scheme: 'bearer' | 'basic' | other. */
+  scheme: string;
+  /**
+   * Parameters with lower-cased keys; values as sent (unquoted, escapes removed). When the first parameter appears
+   * twice, the first value wins. A token68 credential (`Negotiate abc==`) is kept under the key `token68`.
+   */
+  params: Record<string, string>;
+}
+
+/** RFC 7230 tchar. */
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+/** RFC 7235 token68 characters (before the trailing `=` padding). */
+const TOKEN68 = /[A-Za-z0-9\-._~+/]/;
+
+function isSpace(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\r' || c === '\n';
+}
+
+/** Parses one or several `WWW-Authenticate` header values into challenges, in order. */
+export function parseChallenges(header: string | string[] | undefined): Challenge[] {
+  if (header === undefined) return [];
+  if (Array.isArray(header)) return header.flatMap((h) => (typeof h === 'string' ? parseOne(h) : []));
+  return typeof header === 'string' ? parseOne(header) : [];
+}
+
+function parseOne(s: string): Challenge[] {
+  const out: Challenge[] = [];
+  let current: Challenge | undefined;
+  let i = 0;
+  const n = s.length;
+
+  const skipSpace = (): void => {
+    while (i < n && isSpace(s[i])) i++;
+  };
+  const readToken = (): string => {
+    const start = i;
+    while (i < n && TCHAR.test(s[i] as string)) i++;
+    return s.slice(start, i);
+  };
+
+  while (i < n) {
+    // separators between challenges and parameters
+    while (i < n && (isSpace(s[i]) || s[i] === ',')) i++;
+    if (i >= n) break;
+    const name = readToken();
+    if (name === '') {
+      i++; // garbage character: skip it
+      continue;
+    }
+    const afterName = i;
+    skipSpace();
+    if (s[i] === '=' && current) {
+      // auth-param: name BWS "=" BWS ( token / quoted-string )
+      i++;
+      skipSpace();
+      const value = s[i] === '"' ? readQuoted() : readBare();
+      const key = name.toLowerCase();
+      if (!(key in current.params)) current.params[key] = value;
+      continue;
+    }
+    if (s[i] === '=') {
+      // a parameter before any scheme: skip its value
+      i++;
+      skipSpace();
+      if (s[i] === '"') readQuoted();
+      else readBare();
+      continue;
+    }
+    // a new challenge
+    current = { scheme: name.toLowerCase(), params: {} };
+    out.push(current);
+    i = afterName;
+    skipSpace();
+    const t68 = tryToken68();
+    if (t68 !== undefined) current.params['token68'] = t68;
+  }
+  return out;
+
+  function readQuoted(): string {
+    i++; // opening quote
+    let v = '';
+    while (i < n) {
+      const c = s[i] as string;
+      if (c === '\\' && i + 1 < n) {
+        v += s[i + 1];
+        i += 2;
+      } else if (c === '"') {
+        i++;
+        return v;
+      } else {
+        v += c;
+        i++;
+      }
+    }
+    return v; // unterminated: keep what there is
+  }
+
+  /** A bare value, read leniently up to whitespace or a comma (so unquoted realm URLs survive). */
+  function readBare(): string {
+    const start = i;
+    while (i < n && !isSpace(s[i]) && s[i] !== ',') i++;
+    return s.slice(start, i);
+  }
+
+  /** Reads a token68 if one stands alone right here (followed by end or a comma); otherwise leaves `i` alone. */
+  function tryToken68(): string | undefined {
+    let j = i;
+    while (j < n && TOKEN68.test(s[j] as string)) j++;
+    if (j === i) return undefined;
+    while (j < n && s[j] === '=') j++;
+    let k = j;
+    while (k < n && isSpace(s[k])) k++;
+    if (k < n && s[k] !== ',') return undefined;
+    const v = s.slice(i, j);
+    i = k;
+    return v;
+  }
+}
+
+/** The space-separated scopes of a challenge's `scope` parameter (empty when there is none). */
+export function challengeScopes(c: Challenge): string[] {
+  const scope = c.params['scope'];
+  if (!scope) return [];
+  return scope.split(/\s+/).filter((x) => x !== '');
+}
