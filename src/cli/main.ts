@@ -1,0 +1,47 @@
+import { isFerryError } from '../errors.js';
+import { createLogger } from '../log/pino-logger.js';
+import { copyCommand } from './commands/copy.js';
+import { EXIT } from './exit-codes.js';
+
+export const USAGE = `ferry: container-image sync (a drop-in for dregsy)
+
+Usage:
+  ferry copy SOURCE DEST [options]     copy one image (ferry copy --help)
+  ferry -config=FILE [-run=REGEX]      run a dregsy config (as dregsy does)
+  ferry sync --config FILE [--once]    the same, ferry style
+  ferry validate --config FILE         check a config and exit
+  ferry plan --config FILE             show what a sync would do, copying nothing
+`;
+
+/** Entry point: returns the exit code. Errors a user can cause print their message, not a stack. */
+export async function main(argv: string[], io: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Promise<number> {
+  const out = io.out ?? process.stdout;
+  const err = io.err ?? process.stderr;
+  const logger = createLogger({ destination: err });
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'copy':
+        return await copyCommand(rest, logger, out);
+      case undefined:
+      case 'help':
+      case '-h':
+      case '--help':
+        out.write(USAGE);
+        return cmd === undefined ? EXIT.usage : EXIT.ok;
+      default:
+        err.write(`ferry: unknown command "${cmd}"\n\n${USAGE}`);
+        return EXIT.usage;
+    }
+  } catch (e) {
+    if (isFerryError(e)) {
+      err.write(`ferry: ${e.message}\n`);
+      return e.code === 'USAGE' ? EXIT.usage : EXIT.failure;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err.write(`ferry: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}

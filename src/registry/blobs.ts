@@ -1,0 +1,112 @@
+import type { Readable } from 'node:stream';
+import { FerryError, type ErrorContext } from '../errors.js';
+import type { Digest } from '../ref/digest.js';
+import { repositoryScope } from './auth/scope.js';
+import type { RegistryClient } from './client.js';
+import { drain, header } from './transport/http.js';
+
+const pull = (repo: string): string[] => [repositoryScope(repo, ['pull'])];
+
+/** HEAD a blob: its size when the repository holds it, undefined when not. */
+export async function headBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  opts: { signal?: AbortSignal; push?: boolean } = {},
+): Promise<number | undefined> {
+  const res = await client.send({
+    method: 'HEAD',
+    path: `/v2/${repository}/blobs/${digest}`,
+    scopes: opts.push ? [repositoryScope(repository, ['pull', 'push'])] : pull(repository),
+    expect: [200, 404],
+    followRedirects: true,
+    context: { registry: client.registry, repository, digest },
+    signal: opts.signal,
+  });
+  await drain(res.body);
+  if (res.status === 404) return undefined;
+  const len = Number(header(res, 'content-length'));
+  return Number.isFinite(len) ? len : -1;
+}
+
+export interface BlobStream {
+  body: Readable;
+  /** the offset the body starts at (0 unless a Range request was honoured) */
+  offset: number;
+}
+
+/**
+ * GET a blob as a stream, following redirects (a CDN or S3 host never receives the registry's credentials).
+ * With `offset`, asks for the rest with Range; a 200 answer means the server ignored it (offset 0).
+ */
+export async function openBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  opts: { signal?: AbortSignal; offset?: number } = {},
+): Promise<BlobStream> {
+  const headers: Record<string, string> = {};
+  if (opts.offset) headers.range = `bytes=${opts.offset}-`;
+  const ctx: ErrorContext = { registry: client.registry, repository, digest };
+  const res = await client.send({
+    method: 'GET',
+    path: `/v2/${repository}/blobs/${digest}`,
+    scopes: pull(repository),
+    headers,
+    expect: [200, 206],
+    followRedirects: true,
+    context: ctx,
+    signal: opts.signal,
+  });
+  if (res.status === 206) {
+    const m = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
+    const start = m ? Number(m[1]) : NaN;
+    if (start !== opts.offset) {
+      await drain(res.body);
+      throw new FerryError('RESPONSE_INVALID', `registry ${client.registry} answered a Range request for blob ${digest} with the wrong range`, ctx);
+    }
+    return { body: res.body, offset: start };
+  }
+  return { body: res.body, offset: 0 };
+}
+
+/**
+ * Cross-repository mount. Returns 'mounted', or the upload location the registry opened instead (202),
+ * which the caller continues with rather than starting another session.
+ */
+export async function mountBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  from: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ mounted: true } | { mounted: false; location: string; chunkMin: number }> {
+  const q = new URLSearchParams({ mount: digest, from });
+  const res = await client.send({
+    method: 'POST',
+    path: `/v2/${repository}/blobs/uploads/?${q.toString()}`,
+    scopes: [repositoryScope(repository, ['pull', 'push']), repositoryScope(from, ['pull'])],
+    headers: { 'content-length': '0' },
+    expect: [201, 202],
+    context: { registry: client.registry, repository, digest },
+    signal: opts.signal,
+  });
+  await drain(res.body);
+  if (res.status === 201) return { mounted: true };
+  return { mounted: false, ...uploadLocation(client, res, repository) };
+}
+
+export function uploadLocation(
+  client: RegistryClient,
+  res: { headers: Record<string, string | string[] | undefined>; url: string },
+  repository: string,
+): { location: string; chunkMin: number } {
+  const loc = header(res, 'location');
+  if (!loc) {
+    throw new FerryError('RESPONSE_INVALID', `registry ${client.registry} started an upload in ${repository} without a Location header`, {
+      registry: client.registry,
+      repository,
+    });
+  }
+  return { location: new URL(loc, res.url).href, chunkMin: Number(header(res, 'oci-chunk-min-length') ?? 0) || 0 };
+}

@@ -1,0 +1,256 @@
+import type { Readable } from 'node:stream';
+import { codeForHttpStatus, FerryError, type ErrorContext } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { systemClock, type Clock } from '../scheduler/clock.js';
+import { Authenticator } from './auth/authenticator.js';
+import { anonymous, type CredentialSource } from './auth/credentials.js';
+import { parseErrorBody, summarizeRegistryError } from './error-body.js';
+import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry.js';
+import { createDispatcher, drain, header, readBody, redactUrl, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
+import { followRedirect, isRedirect } from './transport/redirects.js';
+import { RateLimiter, Semaphore } from './transport/semaphore.js';
+
+export const USER_AGENT = 'ferry/0.1';
+
+/** What each exchange with a registry looked like, for rate-limit tracking, metrics and request counting. */
+export interface Exchange {
+  registry: string;
+  method: string;
+  kind: RequestKind;
+  url: string;
+  status: number;
+  headers: HttpResponse['headers'];
+}
+export type RequestKind = 'ping' | 'manifest' | 'blob' | 'upload' | 'tags' | 'catalog' | 'token' | 'other';
+
+export interface RegistryClientOptions {
+  /** canonical registry name, used in messages and as the identity of this registry */
+  registry: string;
+  /** API base URL, scheme and authority only: https://registry-1.docker.io */
+  endpoint: string;
+  credentials?: CredentialSource;
+  transport?: TransportOptions;
+  /** injected transport for the registry (default: undici with `transport` options) */
+  http?: HttpFn;
+  /** transport for token realms on other origins (default: undici, verified TLS) */
+  httpForRealm?: (url: string) => HttpFn;
+  clock?: Clock;
+  logger?: Logger;
+  /** concurrent requests waiting for response headers (default 8) */
+  maxConcurrency?: number;
+  requestsPerSecond?: number;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  userAgent?: string;
+  onExchange?: (e: Exchange) => void;
+}
+
+export interface SendOptions {
+  method: HttpRequest['method'];
+  /** path below the endpoint (`/v2/...`) or an absolute URL on the registry (upload locations) */
+  path: string;
+  scopes: string[];
+  headers?: Record<string, string>;
+  /** a Buffer is replayable (retries allowed); a stream is sent once */
+  body?: Uint8Array | Readable | null;
+  /** statuses returned to the caller; anything else becomes a typed error */
+  expect: number[];
+  /** whether the request may be repeated on network errors and retryable statuses (default: no body stream) */
+  retry?: boolean;
+  followRedirects?: boolean;
+  context?: ErrorContext;
+  signal?: AbortSignal;
+}
+
+const defaultRealmHttp = (() => {
+  let http: HttpFn | undefined;
+  return () => (http ??= undiciHttp(createDispatcher()));
+})();
+
+/**
+ * One registry: its endpoint, transport, credentials and limits. Every request goes through `send`, which adds
+ * authentication, follows redirects safely, retries what may be retried, and turns failures into typed errors.
+ */
+export class RegistryClient {
+  readonly registry: string;
+  readonly endpoint: string;
+  private readonly origin: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly auth: Authenticator;
+  private readonly http: HttpFn;
+  private readonly limiter: Semaphore;
+  private readonly rate: RateLimiter | undefined;
+  private readonly backoff: BackoffPolicy;
+  private readonly random: () => number;
+  private readonly userAgent: string;
+  private readonly onExchange: ((e: Exchange) => void) | undefined;
+  private readonly dispatcherClose: (() => Promise<void>) | undefined;
+
+  constructor(o: RegistryClientOptions) {
+    this.registry = o.registry;
+    this.endpoint = o.endpoint.replace(/\/+$/, '');
+    this.origin = new URL(this.endpoint).origin;
+    this.logger = o.logger ?? silentLogger;
+    this.clock = o.clock ?? systemClock;
+    if (o.http) this.http = o.http;
+    else {
+      const dispatcher = createDispatcher(o.transport);
+      this.http = undiciHttp(dispatcher);
+      this.dispatcherClose = () => dispatcher.close();
+    }
+    this.limiter = new Semaphore(o.maxConcurrency ?? 8);
+    this.rate = o.requestsPerSecond ? new RateLimiter(o.requestsPerSecond, this.clock) : undefined;
+    this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+    this.random = o.random ?? Math.random;
+    this.userAgent = o.userAgent ?? USER_AGENT;
+    this.onExchange = o.onExchange;
+    const realmHttp = o.httpForRealm ?? defaultRealmHttp;
+    this.auth = new Authenticator({
+      registry: this.registry,
+      endpoint: this.endpoint,
+      credentials: o.credentials ?? anonymous,
+      http: this.observed(this.http),
+      httpForRealm: (url) => this.observed(realmHttp(url)),
+      clock: this.clock,
+      logger: this.logger,
+      userAgent: this.userAgent,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcherClose?.();
+  }
+
+  url(path: string): string {
+    return /^https?:\/\//.test(path) ? path : `${this.endpoint}${path}`;
+  }
+
+  /** Sends a request and returns the response (body unread) when its status is expected; throws otherwise. */
+  async send(o: SendOptions): Promise<HttpResponse> {
+    const replayable = !(o.body && typeof (o.body as Readable).pipe === 'function');
+    const mayRetry = (o.retry ?? true) && replayable;
+    const ctx: ErrorContext = { registry: this.registry, method: o.method, ...o.context };
+    let scopes = o.scopes;
+    let authRetried = false;
+    for (let attempt = 1; ; attempt++) {
+      let res: HttpResponse;
+      try {
+        res = await this.once(o, scopes, ctx);
+      } catch (e) {
+        const err = e instanceof FerryError ? e : new FerryError('NETWORK_ERROR', String(e), ctx, { cause: e });
+        if (mayRetry && err.retryable && attempt < this.backoff.attempts && !o.signal?.aborted) {
+          await this.pause(attempt, undefined, err, o);
+          continue;
+        }
+        throw err;
+      }
+      if (res.status === 401 && !authRetried && replayable) {
+        const next = this.auth.onUnauthorized(res, scopes);
+        if (next) {
+          await drain(res.body);
+          authRetried = true;
+          scopes = next;
+          attempt--;
+          continue;
+        }
+      }
+      if (o.expect.includes(res.status)) return res;
+      if (mayRetry && isRetryableStatus(res.status) && attempt < this.backoff.attempts) {
+        const after = parseRetryAfter(header(res, 'retry-after'), this.clock.now());
+        await drain(res.body);
+        await this.pause(attempt, after, undefined, o);
+        continue;
+      }
+      throw await this.errorFrom(res, ctx, scopes);
+    }
+  }
+
+  private async pause(attempt: number, retryAfterMs: number | undefined, err: FerryError | undefined, o: SendOptions): Promise<void> {
+    const delay = retryAfterMs ?? backoffDelay(attempt, this.backoff, this.random);
+    this.logger.debug({ registry: this.registry, method: o.method, path: redactUrl(o.path), attempt, delayMs: delay, error: err?.message }, 'retrying request');
+    await this.clock.sleep(delay, o.signal);
+  }
+
+  /** One attempt: limits, authentication, the exchange, and redirects. */
+  private async once(o: SendOptions, scopes: string[], ctx: ErrorContext): Promise<HttpResponse> {
+    await this.rate?.take(o.signal);
+    const release = await this.limiter.acquire(o.signal);
+    try {
+      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...o.headers };
+      const url = this.url(o.path);
+      // Credentials go only to the registry's own origin, even when an upload Location points elsewhere.
+      if (new URL(url).origin === this.origin) {
+        const authorization = await this.auth.authorization(scopes, o.signal);
+        if (authorization) headers.authorization = authorization;
+      }
+      let req: HttpRequest = { method: o.method, url, headers, body: o.body ?? null, signal: o.signal };
+      let res = await this.observed(this.http)(req);
+      const seen = new Set<string>([req.url]);
+      while (o.followRedirects && isRedirect(res.status)) {
+        await drain(res.body);
+        req = followRedirect(req, res, this.endpoint, seen, ctx);
+        res = await this.observed(this.http)(req);
+      }
+      return res;
+    } finally {
+      release();
+    }
+  }
+
+  private observed(http: HttpFn): HttpFn {
+    if (!this.onExchange) return http;
+    const notify = this.onExchange;
+    return async (req) => {
+      const res = await http(req);
+      notify({ registry: this.registry, method: req.method, kind: kindOf(req.url), url: req.url, status: res.status, headers: res.headers });
+      return res;
+    };
+  }
+
+  /** Builds the typed error for an unexpected response (reads at most 64 KiB of its body). */
+  async errorFrom(res: HttpResponse, ctx: ErrorContext, scopes: string[] = []): Promise<FerryError> {
+    let text = '';
+    try {
+      text = (await readBody(res.body, 64 * 1024, () => new Error('large'))).toString('utf8');
+    } catch {
+      /* an unreadable error body leaves the status to speak */
+    }
+    const parsed = parseErrorBody(header(res, 'content-type'), text);
+    const summary = summarizeRegistryError(res.status, parsed);
+    const registryCode = parsed.errors[0]?.code;
+    const code = codeForHttpStatus(res.status);
+    const where = [`registry ${this.registry}`, ctx.repository && `repository ${ctx.repository}`, ctx.reference && `reference ${ctx.reference}`]
+      .filter(Boolean)
+      .join(', ');
+    let advice = '';
+    if (code === 'UNAUTHORIZED') {
+      advice = (await this.auth.hasCredentials())
+        ? '; the credentials were rejected: check the username and password (or token) configured for this registry'
+        : '; no credentials are configured for this registry: add them (auth, --creds, or the Docker config)';
+    } else if (code === 'DENIED') {
+      advice = `; the credentials lack permission (${scopes.join(' ') || 'access'}): grant it, e.g. push for a Harbor robot account`;
+    } else if (code === 'RATE_LIMITED') {
+      advice = '; the registry is limiting requests: wait, authenticate, or lower the request rate';
+    }
+    const retryAfterMs = parseRetryAfter(header(res, 'retry-after'), this.clock.now());
+    return new FerryError(code, `${ctx.method ?? ''} failed for ${where}: HTTP ${res.status} ${summary}${advice}`.trim(), {
+      ...ctx,
+      status: res.status,
+      ...(registryCode ? { registryCode } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+  }
+}
+
+export function kindOf(url: string): RequestKind {
+  const path = url.replace(/^https?:\/\/[^/]+/, '').replace(/\?.*$/, '');
+  if (path === '/v2/' || path === '/v2') return 'ping';
+  if (path.includes('/manifests/')) return 'manifest';
+  if (path.includes('/blobs/uploads')) return 'upload';
+  if (path.includes('/blobs/')) return 'blob';
+  if (path.endsWith('/tags/list')) return 'tags';
+  if (path.endsWith('/_catalog')) return 'catalog';
+  if (!path.startsWith('/v2/')) return 'token';
+  return 'other';
+}

@@ -1,0 +1,143 @@
+import { FerryError, type ErrorContext } from '../errors.js';
+import { canVerify, digestAlgorithm, digestOf, isDigest, type Digest } from '../ref/digest.js';
+import { parseManifest, type Manifest } from '../oci/manifest.js';
+import { baseMediaType, MANIFEST_ACCEPT } from '../oci/media-types.js';
+import { repositoryScope } from './auth/scope.js';
+import type { RegistryClient } from './client.js';
+import { drain, header, readBody } from './transport/http.js';
+
+/** Manifests larger than this are refused (distribution's own limit; the spec's minimum). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export interface ManifestHead {
+  digest: Digest;
+  mediaType: string;
+  size: number;
+}
+
+const pull = (repo: string): string[] => [repositoryScope(repo, ['pull'])];
+const pullPush = (repo: string): string[] => [repositoryScope(repo, ['pull', 'push'])];
+
+function where(client: RegistryClient, repository: string, reference: string): ErrorContext {
+  return { registry: client.registry, repository, reference };
+}
+
+/**
+ * HEAD a manifest: its digest without downloading it (free on Docker Hub). Undefined when it does not exist.
+ * `digest` is undefined when the registry sent no Docker-Content-Digest (then only a GET can tell).
+ */
+export async function headManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  opts: { signal?: AbortSignal; push?: boolean } = {},
+): Promise<(Omit<ManifestHead, 'digest'> & { digest: Digest | undefined }) | undefined> {
+  const res = await client.send({
+    method: 'HEAD',
+    path: `/v2/${repository}/manifests/${reference}`,
+    scopes: opts.push ? pullPush(repository) : pull(repository),
+    headers: { accept: MANIFEST_ACCEPT },
+    expect: [200, 404],
+    context: where(client, repository, reference),
+    signal: opts.signal,
+  });
+  await drain(res.body);
+  if (res.status === 404) return undefined;
+  const digest = header(res, 'docker-content-digest');
+  const d = digest && isDigest(digest) ? digest : isDigest(reference) ? reference : undefined;
+  return { digest: d, mediaType: baseMediaType(header(res, 'content-type')), size: Number(header(res, 'content-length') ?? -1) };
+}
+
+/**
+ * GET a manifest, keeping its exact bytes. Verifies the digest (the requested one, else the announced one),
+ * the mediaType/Content-Type agreement and the size cap; refuses schema1.
+ */
+export async function getManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  opts: { signal?: AbortSignal; expectDigest?: Digest } = {},
+): Promise<Manifest> {
+  const ctx = where(client, repository, reference);
+  const res = await client.send({
+    method: 'GET',
+    path: `/v2/${repository}/manifests/${reference}`,
+    scopes: pull(repository),
+    headers: { accept: MANIFEST_ACCEPT },
+    expect: [200],
+    context: ctx,
+    signal: opts.signal,
+  });
+  const declared = Number(header(res, 'content-length'));
+  if (Number.isFinite(declared) && declared > MAX_MANIFEST_BYTES) {
+    await drain(res.body);
+    throw tooLarge(client, ctx, declared);
+  }
+  const bytes = await readBody(res.body, MAX_MANIFEST_BYTES, () => tooLarge(client, ctx));
+  const announced = header(res, 'docker-content-digest');
+  const expected = opts.expectDigest ?? (isDigest(reference) ? reference : undefined);
+  const digest = verifyManifestDigest(bytes, expected, announced, ctx);
+  return parseManifest(bytes, header(res, 'content-type') ?? '', digest, ctx);
+}
+
+function tooLarge(client: RegistryClient, ctx: ErrorContext, size?: number): FerryError {
+  return new FerryError(
+    'MANIFEST_TOO_LARGE',
+    `manifest in registry ${client.registry}, repository ${ctx.repository}, reference ${ctx.reference} is larger than ${MAX_MANIFEST_BYTES} bytes${size ? ` (${size})` : ''}; refusing it`,
+    ctx,
+  );
+}
+
+/** The digest of manifest bytes, checked against what was asked for and what the registry announced. */
+export function verifyManifestDigest(bytes: Uint8Array, expected: Digest | undefined, announced: string | undefined, ctx: ErrorContext): Digest {
+  const mismatch = (what: string, want: string, got: string): FerryError =>
+    new FerryError(
+      'DIGEST_MISMATCH',
+      `manifest bytes from registry ${ctx.registry}, repository ${ctx.repository}, reference ${ctx.reference} do not match the ${what} digest ${want} (computed ${got}); the registry or something between is corrupting data`,
+      { ...ctx, digest: want },
+    );
+  if (expected) {
+    if (!canVerify(expected)) return expected;
+    const got = digestOf(bytes, digestAlgorithm(expected));
+    if (got !== expected) throw mismatch('requested', expected, got);
+    return expected;
+  }
+  const computed = digestOf(bytes, 'sha256');
+  if (announced && isDigest(announced) && canVerify(announced)) {
+    const got = digestOf(bytes, digestAlgorithm(announced));
+    if (got !== announced) throw mismatch('announced', announced, got);
+    return announced.startsWith('sha256:') ? computed : announced;
+  }
+  return computed;
+}
+
+/** PUT manifest bytes unchanged, by tag or digest; checks the digest the registry computed. */
+export async function putManifest(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  manifest: { bytes: Uint8Array; mediaType: string; digest: Digest },
+  opts: { signal?: AbortSignal } = {},
+): Promise<Digest> {
+  const ctx = where(client, repository, reference);
+  const res = await client.send({
+    method: 'PUT',
+    path: `/v2/${repository}/manifests/${reference}`,
+    scopes: pullPush(repository),
+    headers: { 'content-type': manifest.mediaType, 'content-length': String(manifest.bytes.byteLength) },
+    body: manifest.bytes,
+    expect: [200, 201, 202],
+    context: ctx,
+    signal: opts.signal,
+  });
+  await drain(res.body);
+  const got = header(res, 'docker-content-digest');
+  if (got && isDigest(got) && got.startsWith('sha256:') && manifest.digest.startsWith('sha256:') && got !== manifest.digest) {
+    throw new FerryError(
+      'DIGEST_MISMATCH',
+      `registry ${client.registry} stored manifest ${repository}:${reference} under digest ${got}, expected ${manifest.digest}; the registry altered the manifest`,
+      { ...ctx, digest: manifest.digest },
+    );
+  }
+  return manifest.digest;
+}

@@ -1,0 +1,140 @@
+import { Readable } from 'node:stream';
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { FerryError, type ErrorContext } from '../../errors.js';
+import type { TlsMaterial } from './certs-dir.js';
+
+/** One HTTP exchange as the registry layer sees it. Header names are lower-case. */
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  body?: Uint8Array | Readable | null;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  url: string;
+}
+
+/** The injectable transport: real code uses undici; tests may wrap it to count or to inject faults. */
+export type HttpFn = (req: HttpRequest) => Promise<HttpResponse>;
+
+export interface TransportOptions {
+  /** verify the server certificate (default true) */
+  tlsVerify?: boolean;
+  tls?: TlsMaterial;
+  connectTimeoutMs?: number;
+  /** time allowed for response headers */
+  headersTimeoutMs?: number;
+  /** longest silence allowed inside a body, in either direction */
+  bodyTimeoutMs?: number;
+  connections?: number;
+}
+
+export function createDispatcher(opts: TransportOptions = {}): Dispatcher {
+  const connect: Record<string, unknown> = {
+    timeout: opts.connectTimeoutMs ?? 15_000,
+    rejectUnauthorized: opts.tlsVerify !== false,
+  };
+  if (opts.tls?.ca?.length) connect.ca = [...rootCertificates, ...opts.tls.ca];
+  if (opts.tls?.cert && opts.tls.key) {
+    connect.cert = opts.tls.cert;
+    connect.key = opts.tls.key;
+  }
+  return new Agent({
+    connect,
+    headersTimeout: opts.headersTimeoutMs ?? 60_000,
+    bodyTimeout: opts.bodyTimeoutMs ?? 60_000,
+    connections: opts.connections ?? 16,
+    keepAliveTimeout: 10_000,
+  });
+}
+
+/** An HttpFn over undici with the given dispatcher. Redirects are never followed here (see redirects.ts). */
+export function undiciHttp(dispatcher: Dispatcher): HttpFn {
+  return async (req) => {
+    try {
+      const res = await request(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body ?? null,
+        dispatcher,
+        signal: req.signal,
+      });
+      return { status: res.statusCode, headers: res.headers as HttpResponse['headers'], body: res.body, url: req.url };
+    } catch (e) {
+      throw transportError(e, { method: req.method, url: redactUrl(req.url) });
+    }
+  };
+}
+
+/** Turns undici/socket/TLS failures into typed errors. Used for request and body-stream failures alike. */
+export function transportError(e: unknown, ctx: ErrorContext): FerryError {
+  if (e instanceof FerryError) return e;
+  const err = e as NodeJS.ErrnoException & { code?: string };
+  const where = ctx.url ? ` (${ctx.method ?? ''} ${String(ctx.url)})` : '';
+  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR' || e instanceof undiciErrors.RequestAbortedError) {
+    return new FerryError('ABORTED', `request aborted${where}`, ctx, { cause: e });
+  }
+  if (
+    e instanceof undiciErrors.ConnectTimeoutError ||
+    e instanceof undiciErrors.HeadersTimeoutError ||
+    e instanceof undiciErrors.BodyTimeoutError
+  ) {
+    return new FerryError('TIMEOUT', `${err.message}${where}: the registry stopped answering`, ctx, { cause: e });
+  }
+  const code = err?.code ?? '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code) || /certificate/i.test(err?.message ?? '')) {
+    return new FerryError(
+      'TLS_ERROR',
+      `TLS verification failed${where}: ${err.message}. Put the registry's CA certificate in the certs directory (<certs-dir>/<host:port>/ca.crt), or set skip-tls-verify for this registry`,
+      ctx,
+      { cause: e },
+    );
+  }
+  return new FerryError('NETWORK_ERROR', `network error${where}: ${err?.message ?? String(e)}${code ? ` (${code})` : ''}`, ctx, {
+    cause: e,
+  });
+}
+
+/** Removes query strings (signed URLs carry secrets) from URLs shown in messages. */
+export function redactUrl(url: string): string {
+  const i = url.indexOf('?');
+  return i >= 0 ? `${url.slice(0, i)}?…` : url;
+}
+
+export function header(res: { headers: HttpResponse['headers'] }, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** Reads a response body up to `limit` bytes; more is an error from `onTooLarge`. */
+export async function readBody(body: Readable, limit: number, onTooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    size += b.byteLength;
+    if (size > limit) {
+      body.destroy();
+      throw onTooLarge();
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Discards a response body so the connection can be reused. Never throws. */
+export async function drain(body: Readable): Promise<void> {
+  try {
+    const d = (body as Readable & { dump?: (o?: { limit: number }) => Promise<void> }).dump;
+    if (d) await d.call(body, { limit: 65536 });
+    else body.resume();
+  } catch {
+    /* a body we do not want anyway */
+  }
+}

@@ -1,0 +1,119 @@
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { FerryError, isFerryError } from '../errors.js';
+import type { Descriptor } from '../oci/manifest.js';
+import { VerifyStream } from '../oci/verify-stream.js';
+import { headBlob, mountBlob, openBlob } from '../registry/blobs.js';
+import type { RegistryClient } from '../registry/client.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../registry/transport/retry.js';
+import { cancelUpload, startUpload, uploadBlob, type UploadMode, type UploadSession } from '../registry/uploads.js';
+import type { BlobTransfers } from './blob-transfers.js';
+import type { BlobOutcome, CopyEventListener } from './events.js';
+import { resumableSource } from './resumable-source.js';
+
+export interface BlobCopyContext {
+  src: RegistryClient;
+  srcRepo: string;
+  dst: RegistryClient;
+  dstRepo: string;
+  transfers: BlobTransfers;
+  events: CopyEventListener;
+  uploadMode?: UploadMode;
+  /** whole-transfer attempts when the source serves wrong bytes or the upload breaks (default 3) */
+  attempts?: number;
+  signal?: AbortSignal;
+}
+
+export interface BlobCopyResult {
+  outcome: BlobOutcome;
+  bytes: number;
+}
+
+/**
+ * Makes the target repository hold the blob: HEAD on the target, then a mount from a target repository
+ * known to hold it, then a streamed, verified transfer. Parallel copies of one blob wait for each other,
+ * so each blob crosses the network at most once per target registry and run.
+ */
+export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult> {
+  const started = c.dst.clock.now();
+  const done = (outcome: BlobOutcome, bytes: number, from?: string): BlobCopyResult => {
+    c.transfers.landed(c.dst.registry, desc.digest, c.dstRepo);
+    c.events({ type: 'blob-done', digest: desc.digest, size: desc.size, outcome, repository: c.dstRepo, bytes, durationMs: c.dst.clock.now() - started, ...(from ? { from } : {}) });
+    return { outcome, bytes };
+  };
+  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo)) return done('exists', 0);
+  const have = await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true });
+  if (have !== undefined) return done('exists', 0);
+
+  const pending = c.transfers.inFlight(c.dst.registry, desc.digest);
+  if (pending) await pending.catch(() => undefined);
+
+  let session: UploadSession | undefined;
+  for (const from of c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3)) {
+    const r = await mountBlob(c.dst, c.dstRepo, desc.digest, from, { signal: c.signal });
+    if (r.mounted) return done('mounted', 0, from);
+    session ??= r;
+  }
+  // Re-check after waiting: the transfer we waited for may have landed in this very repository.
+  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo)) return done('exists', 0);
+  const work = transfer(c, desc, session);
+  const bytes = await c.transfers.track(c.dst.registry, desc.digest, work);
+  return done('copied', bytes);
+}
+
+async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSession | undefined): Promise<number> {
+  const attempts = c.attempts ?? 3;
+  let session = first;
+  for (let attempt = 1; ; attempt++) {
+    session ??= await startUpload(c.dst, c.dstRepo, c.signal);
+    try {
+      await stream(c, desc, session);
+      return desc.size;
+    } catch (e) {
+      await cancelUpload(c.dst, c.dstRepo, session.location);
+      session = undefined;
+      const err = isFerryError(e) ? e : new FerryError('NETWORK_ERROR', String(e), {}, { cause: e });
+      const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH';
+      if (!again || attempt >= attempts || c.signal?.aborted) throw err;
+      c.events({ type: 'blob-retry', digest: desc.digest, attempt, error: err.message });
+      await c.dst.clock.sleep(backoffDelay(attempt, DEFAULT_BACKOFF, Math.random), c.signal);
+    }
+  }
+}
+
+/** One attempt: source (resumable) → verify → upload, all streaming, with progress events. */
+async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSession): Promise<void> {
+  const ctx = { registry: c.src.registry, repository: c.srcRepo, digest: desc.digest };
+  c.events({ type: 'blob-started', digest: desc.digest, size: desc.size, repository: c.dstRepo });
+  const source = resumableSource({
+    size: desc.size,
+    open: (offset) => openBlob(c.src, c.srcRepo, desc.digest, { offset, signal: c.signal }),
+    clock: c.src.clock,
+    signal: c.signal,
+    onResume: (offset, attempt, error) => c.src.logger.debug({ ...ctx, offset, attempt, error }, 'resuming blob download'),
+  });
+  const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, ctx);
+  let lastEmit = 0;
+  const progress = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, cb) {
+      const now = c.dst.clock.now();
+      if (now - lastEmit >= 250) {
+        lastEmit = now;
+        c.events({ type: 'blob-progress', digest: desc.digest, bytes: verify.bytes, size: desc.size });
+      }
+      cb(null, chunk);
+    },
+  });
+  // Whichever side fails first tears the other down, so neither waits on a dead peer; its error is reported.
+  let first: unknown;
+  const fail = (e: unknown): never => {
+    if (first === undefined || isFerryError(e, 'DIGEST_MISMATCH') || isFerryError(e, 'SIZE_MISMATCH')) first = e;
+    progress.destroy(e as Error);
+    throw e;
+  };
+  const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, progress, { mode: c.uploadMode, signal: c.signal }).catch(fail);
+  const piping = pipeline(source, verify, progress).catch(fail);
+  await Promise.allSettled([uploading, piping]);
+  if (first !== undefined) throw first;
+}

@@ -1,0 +1,182 @@
+import { FerryError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { blobDescriptors, type Descriptor, type Manifest } from '../oci/manifest.js';
+import { isForeignLayer } from '../oci/media-types.js';
+import { describeSelection, type PlatformSelection } from '../oci/platform.js';
+import type { Digest } from '../ref/digest.js';
+import { formatReference, referenceOf, type ImageRef } from '../ref/reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import { getManifest, headManifest, putManifest } from '../registry/manifests.js';
+import { Semaphore } from '../registry/transport/semaphore.js';
+import type { UploadMode } from '../registry/uploads.js';
+import { BlobTransfers } from './blob-transfers.js';
+import { copyBlob } from './copy-blob.js';
+import { ignoreEvents, type CopyEventListener } from './events.js';
+import { childrenOf, selectPlatforms } from './select-platforms.js';
+
+/** Remembers, for filtered copies, which target digest a source digest + platform selection produced. */
+export interface DigestMemo {
+  get(key: string): Digest | undefined;
+  set(key: string, digest: Digest): void;
+}
+
+export function memoryMemo(): DigestMemo {
+  const m = new Map<string, Digest>();
+  return { get: (k) => m.get(k), set: (k, d) => void m.set(k, d) };
+}
+
+export interface CopyImageOptions {
+  platforms?: PlatformSelection;
+  transfers?: BlobTransfers;
+  events?: CopyEventListener;
+  memo?: DigestMemo;
+  uploadMode?: UploadMode;
+  /** blobs copied in parallel per image (default 4; registries also limit requests) */
+  blobConcurrency?: number;
+  /** copy foreign (non-distributable) layers too (default: skip them, the manifest still refers to them) */
+  copyForeignLayers?: boolean;
+  /** copy even when the target already holds the source digest */
+  force?: boolean;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface CopyImageResult {
+  action: 'copied' | 'up-to-date';
+  source: string;
+  target: string;
+  sourceDigest?: Digest;
+  /** the digest the target reference now points at (differs from the source's when platforms were selected) */
+  targetDigest: Digest;
+  /** blob bytes sent over the network */
+  bytes: number;
+  blobs: { copied: number; mounted: number; existing: number };
+  /** source manifest GETs: what Docker Hub counts as pulls */
+  manifestGets: number;
+  durationMs: number;
+}
+
+interface Run {
+  src: RegistryClient;
+  dst: RegistryClient;
+  srcRef: ImageRef;
+  dstRef: ImageRef;
+  o: CopyImageOptions & { transfers: BlobTransfers; events: CopyEventListener };
+  result: CopyImageResult;
+}
+
+/**
+ * Copies one image (a manifest or an index with its children) from `srcRef` to `dstRef`.
+ * Decides with HEAD requests only; GETs source manifests only when a copy is needed. Blobs first, then child
+ * manifests by digest, then the top-level manifest by tag last, so the tag never points at an incomplete image.
+ */
+export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: RegistryClient, dstRef: ImageRef, opts: CopyImageOptions = {}): Promise<CopyImageResult> {
+  const started = dst.clock.now();
+  const o = { ...opts, transfers: opts.transfers ?? new BlobTransfers(), events: opts.events ?? ignoreEvents };
+  const selection = o.platforms ?? { kind: 'all' };
+  const source = formatReference(srcRef);
+  const target = formatReference(dstRef);
+  const dstReference = dstRef.tag ?? dstRef.digest ?? srcRef.tag ?? srcRef.digest;
+  if (!dstReference) throw new FerryError('REFERENCE_INVALID', `target ${target} needs a tag or digest`);
+  const result: CopyImageResult = { action: 'up-to-date', source, target, targetDigest: '', bytes: 0, blobs: { copied: 0, mounted: 0, existing: 0 }, manifestGets: 0, durationMs: 0 };
+  const run: Run = { src, dst, srcRef, dstRef, o, result };
+
+  const head = await headManifest(src, srcRef.repository, referenceOf(srcRef), { signal: o.signal });
+  if (!head) {
+    throw new FerryError('NOT_FOUND', `source image ${source} not found (registry ${src.registry}, repository ${srcRef.repository}, reference ${referenceOf(srcRef)})`, {
+      registry: src.registry,
+      repository: srcRef.repository,
+      reference: referenceOf(srcRef),
+    });
+  }
+  const memoKey = head.digest && selection.kind === 'some' ? `${head.digest}|${describeSelection(selection)}` : undefined;
+  const expected = selection.kind === 'all' ? head.digest : memoKey ? o.memo?.get(memoKey) : undefined;
+  if (expected && !o.force) {
+    const have = await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true });
+    if (have?.digest === expected) {
+      o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: head.digest, targetDigest: expected });
+      return { ...result, sourceDigest: head.digest, targetDigest: expected, durationMs: dst.clock.now() - started };
+    }
+  }
+  o.events({ type: 'image-decided', source, target, action: 'copy', ...(head.digest ? { sourceDigest: head.digest } : {}) });
+  const top = await fetchSource(run, head.digest ?? referenceOf(srcRef), head.digest);
+  result.sourceDigest = top.digest;
+
+  const chosen = selectPlatforms(top, selection, source);
+  let final: Manifest;
+  if (chosen.kind === 'child') {
+    final = await fetchSource(run, chosen.descriptor.digest, chosen.descriptor.digest);
+  } else {
+    final = chosen.manifest;
+    if (chosen.kind === 'rewritten') {
+      o.events({ type: 'index-rewritten', source, sourceDigest: top.digest, digest: final.digest, platforms: describeSelection(selection) });
+      o.logger?.info(
+        { source, sourceDigest: top.digest, digest: final.digest, platforms: describeSelection(selection) },
+        'platform selection rewrote the index: the target digest differs from the source',
+      );
+    }
+  }
+  if (selection.kind === 'some') {
+    // A filtered copy whose memo was lost: the tag may already hold the selected content.
+    const current = await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true });
+    if (current?.digest === final.digest && !o.force) {
+      if (memoKey) o.memo?.set(memoKey, final.digest);
+      o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: top.digest, targetDigest: final.digest });
+      return { ...result, targetDigest: final.digest, durationMs: dst.clock.now() - started };
+    }
+  }
+  if (final.kind === 'index') {
+    const limit = new Semaphore(4);
+    await Promise.all(childrenOf(final).map((d) => limit.run(() => copyByDigest(run, d), o.signal)));
+  } else {
+    await copyBlobs(run, final);
+  }
+  await putManifest(dst, dstRef.repository, dstReference, final, { signal: o.signal });
+  o.events({ type: 'manifest-pushed', registry: dst.registry, repository: dstRef.repository, reference: dstReference, digest: final.digest, mediaType: final.mediaType });
+  if (memoKey) o.memo?.set(memoKey, final.digest);
+  result.action = 'copied';
+  result.targetDigest = final.digest;
+  result.durationMs = dst.clock.now() - started;
+  return result;
+}
+
+async function fetchSource(run: Run, reference: string, expectDigest: Digest | undefined): Promise<Manifest> {
+  const m = await getManifest(run.src, run.srcRef.repository, reference, { signal: run.o.signal, ...(expectDigest ? { expectDigest } : {}) });
+  run.result.manifestGets++;
+  run.o.events({ type: 'manifest-fetched', registry: run.src.registry, repository: run.srcRef.repository, digest: m.digest, mediaType: m.mediaType, size: m.bytes.byteLength });
+  return m;
+}
+
+/** A child manifest (by digest): skipped when the target has it, else its own children/blobs then itself. */
+async function copyByDigest(run: Run, desc: Descriptor): Promise<void> {
+  const { dst, dstRef, o } = run;
+  const have = await headManifest(dst, dstRef.repository, desc.digest, { signal: o.signal, push: true });
+  if (have) return;
+  const m = await fetchSource(run, desc.digest, desc.digest);
+  if (m.kind === 'index') {
+    for (const child of m.body.manifests) await copyByDigest(run, child);
+  } else {
+    await copyBlobs(run, m);
+  }
+  await putManifest(dst, dstRef.repository, desc.digest, m, { signal: o.signal });
+  o.events({ type: 'manifest-pushed', registry: dst.registry, repository: dstRef.repository, reference: desc.digest, digest: m.digest, mediaType: m.mediaType });
+}
+
+async function copyBlobs(run: Run, m: Extract<Manifest, { kind: 'image' }>): Promise<void> {
+  const { o, result } = run;
+  const blobs = blobDescriptors(m.body).filter((d) => o.copyForeignLayers || !isForeignLayer(d.mediaType));
+  const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
+  const limit = new Semaphore(o.blobConcurrency ?? 4);
+  const ctx = { src: run.src, srcRepo: run.srcRef.repository, dst: run.dst, dstRepo: run.dstRef.repository, transfers: o.transfers, events: o.events, uploadMode: o.uploadMode, signal: o.signal };
+  await Promise.all(
+    unique.map((d) =>
+      limit.run(async () => {
+        const r = await copyBlob(ctx, d);
+        result.bytes += r.bytes;
+        if (r.outcome === 'copied') result.blobs.copied++;
+        else if (r.outcome === 'mounted') result.blobs.mounted++;
+        else result.blobs.existing++;
+      }, o.signal),
+    ),
+  );
+}
