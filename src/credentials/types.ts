@@ -1,0 +1,56 @@
+import { inspect } from 'node:util';
+
+export interface BasicCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** An OAuth2 refresh token (docker config `identitytoken`, or a helper's `<token>` user), exchanged at /token. */
+export interface TokenCredentials {
+  readonly identityToken: string;
+}
+
+export type Credentials = BasicCredentials | TokenCredentials;
+
+/** Where a source or target gets its credentials from. */
+export type CredentialSource =
+  /** dregsy `auth:` (or ferry `${…}` references), already decoded */
+  | { readonly kind: 'static'; readonly credentials: Credentials }
+  /** `auth: none`: anonymous, never look anything up */
+  | { readonly kind: 'none' }
+  /** no `auth`: the Docker config (`auths`, `credHelpers`, `credsStore`) decides at run time */
+  | { readonly kind: 'docker-config' };
+
+/** Looks up credentials for a registry, by its canonical name (`docker.io`, `host:port`). */
+export interface CredentialProvider {
+  get(registryCanonical: string): Promise<Credentials | undefined>;
+}
+
+export const REDACTED = '[redacted]';
+
+function redacting<T extends object>(value: T, shown: Record<string, string>, text: string): T {
+  Object.defineProperties(value, {
+    toJSON: { value: () => ({ ...shown }), enumerable: false },
+    toString: { value: () => text, enumerable: false },
+    [inspect.custom]: { value: () => `Credentials { ${text} }`, enumerable: false },
+  });
+  return Object.freeze(value);
+}
+
+/** Username and password; the password never shows in JSON.stringify, String() or util.inspect. */
+export function basicCredentials(username: string, password: string): BasicCredentials {
+  return redacting({ username, password }, { username, password: REDACTED }, `user ${username}, password ${REDACTED}`);
+}
+
+export function tokenCredentials(identityToken: string): TokenCredentials {
+  return redacting({ identityToken }, { identityToken: REDACTED }, `identity token ${REDACTED}`);
+}
+
+export function isTokenCredentials(c: Credentials): c is TokenCredentials {
+  return 'identityToken' in c;
+}
+
+/** Wraps a source so it prints safely (the inner credentials already redact themselves). */
+export function staticSource(credentials: Credentials): CredentialSource {
+  return { kind: 'static', credentials };
+}
