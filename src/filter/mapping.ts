@@ -44,7 +44,9 @@ export function parseTo(to: string): ToSpec {
     if (comma < 0) throw new MappingSpecError(`replacement expression missing in 'to'`);
     const pattern = body.slice(0, comma);
     try {
-      return { kind: 'regex', re: compileRe2(pattern), pattern, replacement: body.slice(comma + 1) };
+      const spec = { kind: 'regex' as const, pattern, replacement: body.slice(comma + 1) };
+      // the compiled program is not data: keep it out of JSON.stringify
+      return Object.defineProperty(spec, 're', { value: compileRe2(pattern), enumerable: false }) as ToSpec;
     } catch (e) {
       throw new MappingSpecError(`'to' uses invalid regular expression '${pattern}': ${reason(e)}`);
     }

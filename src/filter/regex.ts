@@ -45,5 +45,6 @@ export function compileAnchored(spec: string): Matcher {
     inverted,
     test: (s: string) => re.test(s) !== inverted,
     toString: () => (inverted ? `!${pattern}` : pattern),
+    toJSON: () => (inverted ? `!${pattern}` : pattern),
   } as Matcher;
 }

@@ -1,0 +1,32 @@
+import { AuthFormatError, decodeDregsyAuth } from '../credentials/dregsy-auth.js';
+import { UnresolvedReferenceError, type ExpandEnv } from '../credentials/expand.js';
+import type { CredentialSource } from '../credentials/types.js';
+import type { Diagnostics } from './diagnostics.js';
+import { isNull, readString } from './scalars.js';
+import type { RawNode } from './yaml-tree.js';
+
+export const AUTH_PLACEHOLDER_HINT = 'put the base64 of {"username":…,"password":…} here, or use ${ENV_VAR}';
+
+/** The message for a credential value that cannot be used (never containing the value). */
+export function authProblem(e: unknown): string {
+  if (e instanceof UnresolvedReferenceError) return `${e.message}: set it before starting ferry, or write the value here`;
+  if (e instanceof AuthFormatError) return e.message;
+  throw e;
+}
+
+/**
+ * A location's `auth:`: absent → the Docker config decides; `none` → anonymous; else dregsy's base64 JSON, with
+ * ferry's `${ENV}` / `${file:}` references. Undefined (with an error reported) when it cannot be used.
+ */
+export function readAuth(d: Diagnostics, n: RawNode | undefined, path: string, expand: ExpandEnv): CredentialSource | undefined {
+  if (n === undefined || isNull(n)) return { kind: 'docker-config' };
+  const s = readString(d, n, path, AUTH_PLACEHOLDER_HINT);
+  if (s === undefined) return undefined;
+  if (s.trim() === '') return { kind: 'docker-config' };
+  try {
+    return decodeDregsyAuth(s, expand);
+  } catch (e) {
+    d.error(n.line, path, authProblem(e), 'auth');
+    return undefined;
+  }
+}
