@@ -6,7 +6,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { anonymous, type CredentialSource } from './auth/credentials.js';
 import { parseErrorBody, summarizeRegistryError } from './error-body.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry.js';
-import { createDispatcher, drain, header, readBody, redactUrl, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
+import { createDispatcher, drain, header, readBody, redactUrl, transportError, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
 import { followRedirect, isRedirect } from './transport/redirects.js';
 import { RateLimiter, Semaphore } from './transport/semaphore.js';
 
@@ -22,6 +22,26 @@ export interface Exchange {
   headers: HttpResponse['headers'];
 }
 export type RequestKind = 'ping' | 'manifest' | 'blob' | 'upload' | 'tags' | 'catalog' | 'token' | 'other';
+
+/** Where a manifest GET (a pull on Docker Hub) happens. */
+export interface PullInfo {
+  registry: string;
+  repository: string;
+  reference: string;
+}
+
+/**
+ * Consulted around every manifest GET (see `getManifest`): a pull budget waits in `beforePull` while the
+ * registry's quota is at its reserve, and `onRateLimited` decides whether a 429 the client did not retry
+ * (no Retry-After, or one beyond `maxRetryAfterMs`) means "wait for the budget and try again" (true) or fail.
+ */
+export interface ManifestGate {
+  beforePull(info: PullInfo, signal?: AbortSignal): Promise<void>;
+  onRateLimited(info: PullInfo, err: FerryError): boolean;
+}
+
+/** Retry-After values above this are not slept through inside a request (default 15 minutes). */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 15 * 60_000;
 
 export interface RegistryClientOptions {
   /** canonical registry name, used in messages and as the identity of this registry */
@@ -43,6 +63,10 @@ export interface RegistryClientOptions {
   random?: () => number;
   userAgent?: string;
   onExchange?: (e: Exchange) => void;
+  /** a Retry-After longer than this fails the request at once (RATE_LIMITED with retryAfterMs) instead of sleeping */
+  maxRetryAfterMs?: number;
+  /** consulted around manifest GETs (pull budget) */
+  manifestGate?: ManifestGate;
 }
 
 export interface SendOptions {
@@ -60,6 +84,8 @@ export interface SendOptions {
   followRedirects?: boolean;
   context?: ErrorContext;
   signal?: AbortSignal;
+  /** 'throw': a 429 without Retry-After fails at once (a pull budget decides what to do) instead of backing off */
+  rateLimited?: 'retry' | 'throw';
 }
 
 const defaultRealmHttp = (() => {
@@ -81,8 +107,10 @@ export class RegistryClient {
   private readonly http: HttpFn;
   private readonly limiter: Semaphore;
   private readonly rate: RateLimiter | undefined;
-  private readonly backoff: BackoffPolicy;
-  private readonly random: () => number;
+  readonly backoff: BackoffPolicy;
+  readonly random: () => number;
+  readonly maxRetryAfterMs: number;
+  readonly manifestGate: ManifestGate | undefined;
   private readonly userAgent: string;
   private readonly onExchange: ((e: Exchange) => void) | undefined;
   private readonly dispatcherClose: (() => Promise<void>) | undefined;
@@ -103,6 +131,8 @@ export class RegistryClient {
     this.rate = o.requestsPerSecond ? new RateLimiter(o.requestsPerSecond, this.clock) : undefined;
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.random = o.random ?? Math.random;
+    this.maxRetryAfterMs = o.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+    this.manifestGate = o.manifestGate;
     this.userAgent = o.userAgent ?? USER_AGENT;
     this.onExchange = o.onExchange;
     const realmHttp = o.httpForRealm ?? defaultRealmHttp;
@@ -156,13 +186,43 @@ export class RegistryClient {
         }
       }
       if (o.expect.includes(res.status)) return res;
-      if (mayRetry && isRetryableStatus(res.status) && attempt < this.backoff.attempts) {
-        const after = parseRetryAfter(header(res, 'retry-after'), this.clock.now());
+      const after = parseRetryAfter(header(res, 'retry-after'), this.clock.now());
+      if (after !== undefined && after > this.maxRetryAfterMs && isRetryableStatus(res.status)) {
+        // An absurd Retry-After (hours): do not hold a request open for it; the caller (or pull budget) decides.
+        const err = await this.errorFrom(res, ctx, scopes);
+        throw new FerryError(
+          err.code,
+          `${err.message}; it asks to retry after ${Math.round(after / 1000)} s, more than the ${Math.round(this.maxRetryAfterMs / 1000)} s ferry waits within a request`,
+          err.context,
+        );
+      }
+      const giveUp = res.status === 429 && after === undefined && o.rateLimited === 'throw';
+      if (mayRetry && !giveUp && isRetryableStatus(res.status) && attempt < this.backoff.attempts) {
         await drain(res.body);
         await this.pause(attempt, after, undefined, o);
         continue;
       }
       throw await this.errorFrom(res, ctx, scopes);
+    }
+  }
+
+  /**
+   * `send` plus reading the whole body (at most `limit` bytes), repeating the request when the body breaks off
+   * (reset, truncation, stall) within the retry budget. `before` runs before each attempt (a pull budget).
+   */
+  async fetchBody(o: SendOptions, limit: number, onTooLarge: () => Error, before?: () => Promise<void>): Promise<{ res: HttpResponse; bytes: Buffer }> {
+    for (let attempt = 1; ; attempt++) {
+      await before?.();
+      const res = await this.send(o);
+      let tooLarge: Error | undefined;
+      try {
+        return { res, bytes: await readBody(res.body, limit, () => (tooLarge = onTooLarge())) };
+      } catch (e) {
+        if (tooLarge) throw tooLarge;
+        const err = e instanceof FerryError ? e : transportError(e, { method: o.method, url: redactUrl(this.url(o.path)) });
+        if (!err.retryable || attempt >= this.backoff.attempts || o.signal?.aborted) throw err;
+        await this.pause(attempt, undefined, err, o);
+      }
     }
   }
 

@@ -4,9 +4,13 @@ import type { Logger } from '../log/logger.js';
 import { DOCKER_HUB, DOCKER_HUB_API_HOST } from '../ref/docker-hub.js';
 import type { Clock } from '../scheduler/clock.js';
 import type { CredentialSource } from './auth/credentials.js';
-import { RegistryClient, type Exchange } from './client.js';
+import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
+import type { BackoffPolicy } from './transport/retry.js';
 import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
 import { createDispatcher, drain, undiciHttp, type HttpFn } from './transport/http.js';
+import { isLoopbackHost } from './transport/loopback.js';
+
+export { isLoopbackHost };
 
 /** How to reach one registry. Everything optional: HTTPS with verified TLS and anonymous access by default. */
 export interface RegistryOptions {
@@ -22,7 +26,12 @@ export interface RegistryOptions {
   maxConcurrency?: number;
   requestsPerSecond?: number;
   connectTimeoutMs?: number;
+  /** time allowed for response headers (default 60 s) */
+  headersTimeoutMs?: number;
+  /** longest silence inside a body before the request fails as stalled (default 60 s) */
   bodyTimeoutMs?: number;
+  /** a Retry-After above this fails the request clearly instead of sleeping (default 15 min) */
+  maxRetryAfterMs?: number;
 }
 
 export interface ConnectDeps {
@@ -31,12 +40,12 @@ export interface ConnectDeps {
   onExchange?: (e: Exchange) => void;
   /** wraps the transport (tests count or break requests with it) */
   wrapHttp?: (http: HttpFn) => HttpFn;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  /** consulted around manifest GETs: a pull budget (see registry/budget) */
+  manifestGate?: ManifestGate;
 }
 
-export function isLoopbackHost(hostPort: string): boolean {
-  const host = hostPort.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
-}
 
 /**
  * A client for `registry` (its canonical name). The endpoint is the configured one, Docker Hub's API host
@@ -52,6 +61,7 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     tlsVerify: o.tlsVerify,
     tls,
     connectTimeoutMs: o.connectTimeoutMs,
+    headersTimeoutMs: o.headersTimeoutMs,
     bodyTimeoutMs: o.bodyTimeoutMs,
     connections: Math.max(8, (o.maxConcurrency ?? 8) * 2),
   });
@@ -72,6 +82,10 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     onExchange: deps.onExchange,
     maxConcurrency: o.maxConcurrency,
     requestsPerSecond: o.requestsPerSecond,
+    maxRetryAfterMs: o.maxRetryAfterMs,
+    backoff: deps.backoff,
+    random: deps.random,
+    manifestGate: deps.manifestGate,
   });
   const close = client.close.bind(client);
   client.close = async () => {

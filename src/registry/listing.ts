@@ -1,8 +1,8 @@
 import { FerryError, type ErrorContext } from '../errors.js';
+import { assertRepository } from '../ref/reference.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
 import { parseNextLink } from './transport/link.js';
-import { readBody } from './transport/http.js';
 
 /** Pages are parsed one at a time; a single page over this size is refused. */
 const MAX_PAGE_BYTES = 64 * 1024 * 1024;
@@ -30,8 +30,10 @@ async function* paginate(
       throw new FerryError('PAGINATION_LOOP', `registry ${client.registry} keeps paginating ${field} (${page} pages, next link seen before); stopping`, ctx);
     }
     visited.add(url);
-    const res = await client.send({ method: 'GET', path: url, scopes, expect: [200], context: ctx, signal });
-    const text = (await readBody(res.body, MAX_PAGE_BYTES, () => new FerryError('RESPONSE_INVALID', `a ${field} page from registry ${client.registry} is larger than ${MAX_PAGE_BYTES} bytes`, ctx))).toString('utf8');
+    const { res, bytes } = await client.fetchBody({ method: 'GET', path: url, scopes, expect: [200], context: ctx, signal }, MAX_PAGE_BYTES, () =>
+      new FerryError('RESPONSE_INVALID', `a ${field} page from registry ${client.registry} is larger than ${MAX_PAGE_BYTES} bytes`, ctx),
+    );
+    const text = bytes.toString('utf8');
     let entries: unknown;
     try {
       entries = (JSON.parse(text) as Record<string, unknown>)[field];
@@ -62,18 +64,49 @@ async function* paginate(
 /** All tags of a repository, deduplicated, in the order first seen. */
 export async function listTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<string[]> {
   const out = new Set<string>();
-  for await (const page of paginate(client, `/v2/${repository}/tags/list`, [repositoryScope(repository, ['pull'])], 'tags', { registry: client.registry, repository }, signal)) {
+  for await (const page of tagPages(client, repository, { signal })) {
     for (const t of page) out.add(t);
   }
   return [...out];
 }
 
-/** Repositories from `_catalog`, page by page (n as asked; distribution caps it at 1000). */
-export function catalogPages(client: RegistryClient, opts: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<string[]> {
-  return paginate(client, `/v2/_catalog?n=${opts.pageSize ?? 100}`, ['registry:catalog:*'], 'repositories', { registry: client.registry }, opts.signal);
+/**
+ * Tags page by page, for filtering huge repositories without holding every tag: only the page in hand and the
+ * pagination guards stay in memory. `pageSize` asks for `n` per page (registries may cap it).
+ */
+export function tagPages(client: RegistryClient, repository: string, opts: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<string[]> {
+  const q = opts.pageSize ? `?n=${opts.pageSize}` : '';
+  return paginate(client, `/v2/${repository}/tags/list${q}`, [repositoryScope(repository, ['pull'])], 'tags', { registry: client.registry, repository }, opts.signal);
 }
 
-export async function listCatalog(client: RegistryClient, opts: { pageSize?: number; maxItems?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+export interface CatalogOptions {
+  pageSize?: number;
+  signal?: AbortSignal;
+  /**
+   * Called for each repository name that breaks the grammar (`..`, upper case, leading `/`, …) with an error
+   * naming registry and repository; the name is skipped (default: logged as a warning by the client's logger).
+   */
+  onInvalid?: (err: FerryError) => void;
+}
+
+/** Repositories from `_catalog`, page by page (n as asked; distribution caps it at 1000); invalid names are skipped. */
+export async function* catalogPages(client: RegistryClient, opts: CatalogOptions = {}): AsyncGenerator<string[]> {
+  const onInvalid = opts.onInvalid ?? ((err: FerryError) => client.logger.warn({ registry: client.registry, repository: err.context.repository }, err.message));
+  for await (const page of paginate(client, `/v2/_catalog?n=${opts.pageSize ?? 100}`, ['registry:catalog:*'], 'repositories', { registry: client.registry }, opts.signal)) {
+    yield page.filter((name) => {
+      try {
+        assertRepository(name, ` in the catalog of registry ${client.registry}`);
+        return true;
+      } catch (e) {
+        const err = e instanceof FerryError ? e : new FerryError('REFERENCE_INVALID', String(e));
+        onInvalid(new FerryError('REFERENCE_INVALID', `${err.message}; skipping it`, { registry: client.registry, repository: name }));
+        return false;
+      }
+    });
+  }
+}
+
+export async function listCatalog(client: RegistryClient, opts: CatalogOptions & { maxItems?: number } = {}): Promise<string[]> {
   const out = new Set<string>();
   for await (const page of catalogPages(client, opts)) {
     for (const r of page) {

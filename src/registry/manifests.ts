@@ -1,10 +1,10 @@
-import { FerryError, type ErrorContext } from '../errors.js';
+import { FerryError, isFerryError, type ErrorContext } from '../errors.js';
 import { canVerify, digestAlgorithm, digestOf, isDigest, type Digest } from '../ref/digest.js';
 import { parseManifest, type Manifest } from '../oci/manifest.js';
 import { baseMediaType, MANIFEST_ACCEPT } from '../oci/media-types.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
-import { drain, header, readBody } from './transport/http.js';
+import { drain, header, type HttpResponse } from './transport/http.js';
 
 /** Manifests larger than this are refused (distribution's own limit; the spec's minimum). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -59,31 +59,45 @@ export async function getManifest(
   opts: { signal?: AbortSignal; expectDigest?: Digest } = {},
 ): Promise<Manifest> {
   const ctx = where(client, repository, reference);
-  const res = await client.send({
-    method: 'GET',
-    path: `/v2/${repository}/manifests/${reference}`,
-    scopes: pull(repository),
-    headers: { accept: MANIFEST_ACCEPT },
-    expect: [200],
-    context: ctx,
-    signal: opts.signal,
-  });
-  const declared = Number(header(res, 'content-length'));
-  if (Number.isFinite(declared) && declared > MAX_MANIFEST_BYTES) {
-    await drain(res.body);
-    throw tooLarge(client, ctx, declared);
+  const gate = client.manifestGate;
+  const info = { registry: client.registry, repository, reference };
+  for (;;) {
+    try {
+      const { res, bytes } = await client.fetchBody(
+        {
+          method: 'GET',
+          path: `/v2/${repository}/manifests/${reference}`,
+          scopes: pull(repository),
+          headers: { accept: MANIFEST_ACCEPT },
+          expect: [200],
+          context: ctx,
+          signal: opts.signal,
+          ...(gate ? { rateLimited: 'throw' as const } : {}),
+        },
+        MAX_MANIFEST_BYTES,
+        () => tooLarge(client, ctx),
+        gate && (() => gate.beforePull(info, opts.signal)),
+      );
+      return verifyAndParse(res, bytes, reference, opts.expectDigest, ctx);
+    } catch (e) {
+      // Docker Hub's 429 (no Retry-After) means the pull budget ran out: the gate waits for it, then we try again.
+      if (gate && isFerryError(e, 'RATE_LIMITED') && !opts.signal?.aborted && gate.onRateLimited(info, e)) continue;
+      throw e;
+    }
   }
-  const bytes = await readBody(res.body, MAX_MANIFEST_BYTES, () => tooLarge(client, ctx));
+}
+
+function verifyAndParse(res: HttpResponse, bytes: Buffer, reference: string, expectDigest: Digest | undefined, ctx: ErrorContext): Manifest {
   const announced = header(res, 'docker-content-digest');
-  const expected = opts.expectDigest ?? (isDigest(reference) ? reference : undefined);
+  const expected = expectDigest ?? (isDigest(reference) ? reference : undefined);
   const digest = verifyManifestDigest(bytes, expected, announced, ctx);
   return parseManifest(bytes, header(res, 'content-type') ?? '', digest, ctx);
 }
 
-function tooLarge(client: RegistryClient, ctx: ErrorContext, size?: number): FerryError {
+function tooLarge(client: RegistryClient, ctx: ErrorContext): FerryError {
   return new FerryError(
     'MANIFEST_TOO_LARGE',
-    `manifest in registry ${client.registry}, repository ${ctx.repository}, reference ${ctx.reference} is larger than ${MAX_MANIFEST_BYTES} bytes${size ? ` (${size})` : ''}; refusing it`,
+    `manifest in registry ${client.registry}, repository ${ctx.repository}, reference ${ctx.reference} is larger than ${MAX_MANIFEST_BYTES} bytes; refusing it`,
     ctx,
   );
 }

@@ -5,7 +5,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { VerifyStream } from '../oci/verify-stream.js';
 import { headBlob, mountBlob, openBlob } from '../registry/blobs.js';
 import type { RegistryClient } from '../registry/client.js';
-import { backoffDelay, DEFAULT_BACKOFF } from '../registry/transport/retry.js';
+import { backoffDelay } from '../registry/transport/retry.js';
 import { cancelUpload, startUpload, uploadBlob, type UploadMode, type UploadSession } from '../registry/uploads.js';
 import type { BlobTransfers } from './blob-transfers.js';
 import type { BlobOutcome, CopyEventListener } from './events.js';
@@ -76,7 +76,7 @@ async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSessi
       const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH';
       if (!again || attempt >= attempts || c.signal?.aborted) throw err;
       c.events({ type: 'blob-retry', digest: desc.digest, attempt, error: err.message });
-      await c.dst.clock.sleep(backoffDelay(attempt, DEFAULT_BACKOFF, Math.random), c.signal);
+      await c.dst.clock.sleep(backoffDelay(attempt, c.dst.backoff, c.dst.random), c.signal);
     }
   }
 }
@@ -89,6 +89,8 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     size: desc.size,
     open: (offset) => openBlob(c.src, c.srcRepo, desc.digest, { offset, signal: c.signal }),
     clock: c.src.clock,
+    backoff: c.src.backoff,
+    random: c.src.random,
     signal: c.signal,
     onResume: (offset, attempt, error) => c.src.logger.debug({ ...ctx, offset, attempt, error }, 'resuming blob download'),
   });

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { FerryError, isFerryError } from '../errors.js';
 import type { Clock } from '../scheduler/clock.js';
-import { backoffDelay, DEFAULT_BACKOFF } from '../registry/transport/retry.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../registry/transport/retry.js';
 import { transportError } from '../registry/transport/http.js';
 
 export interface ResumableOptions {
@@ -10,6 +10,8 @@ export interface ResumableOptions {
   open: (offset: number) => Promise<{ body: Readable; offset: number }>;
   clock: Clock;
   random?: () => number;
+  /** delays between resumes (default DEFAULT_BACKOFF) */
+  backoff?: BackoffPolicy;
   /** how many times a broken or truncated download is resumed (default 5) */
   maxResumes?: number;
   signal?: AbortSignal;
@@ -58,6 +60,6 @@ async function* generate(o: ResumableOptions): AsyncGenerator<Buffer> {
     }
     if (++resumes > max || o.signal?.aborted) throw error;
     o.onResume?.(offset, resumes, error.message);
-    await o.clock.sleep(backoffDelay(resumes, DEFAULT_BACKOFF, o.random ?? Math.random), o.signal);
+    await o.clock.sleep(backoffDelay(resumes, o.backoff ?? DEFAULT_BACKOFF, o.random ?? Math.random), o.signal);
   }
 }

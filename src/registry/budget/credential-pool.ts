@@ -1,0 +1,75 @@
+/**
+ * Several credentials for one source registry (each Docker Hub account has its own pull budget): one client per
+ * credential, all reporting to one PullBudget, and `choose()` hands out the client with most budget left.
+ */
+import { FerryError } from '../../errors.js';
+import type { CredentialSource } from '../auth/credentials.js';
+import type { Exchange, RegistryClient } from '../client.js';
+import { connectRegistry, type ConnectDeps, type RegistryOptions } from '../connect.js';
+import { ANONYMOUS, type PullBudget } from './pull-budget.js';
+
+/** Connects `registry` with the budget wired in: its observer sees every exchange, its gate guards manifest GETs. */
+export async function connectBudgeted(
+  registry: string,
+  o: RegistryOptions,
+  deps: ConnectDeps,
+  budget: PullBudget,
+  identity = ANONYMOUS,
+): Promise<RegistryClient> {
+  const observe = budget.observer(identity);
+  const outer = deps.onExchange;
+  const onExchange = (e: Exchange): void => {
+    observe(e);
+    outer?.(e);
+  };
+  return connectRegistry(registry, o, { ...deps, onExchange, manifestGate: budget.gate(identity) });
+}
+
+export interface PoolMember {
+  identity: string;
+  client: RegistryClient;
+}
+
+export class CredentialPool {
+  readonly registry: string;
+  readonly #budget: PullBudget;
+  readonly #members: PoolMember[];
+
+  constructor(registry: string, budget: PullBudget, members: PoolMember[]) {
+    if (members.length === 0) throw new FerryError('CONFIG_INVALID', `no credentials configured for registry ${registry}`, { registry });
+    this.registry = registry;
+    this.#budget = budget;
+    this.#members = members;
+  }
+
+  /** One client per credential, each wired to `budget` under its identity (e.g. the username). */
+  static async connect(
+    registry: string,
+    o: RegistryOptions,
+    deps: ConnectDeps,
+    budget: PullBudget,
+    credentials: readonly { identity: string; credentials?: CredentialSource }[],
+  ): Promise<CredentialPool> {
+    const members = await Promise.all(
+      credentials.map(async (c) => ({
+        identity: c.identity,
+        client: await connectBudgeted(registry, { ...o, ...(c.credentials ? { credentials: c.credentials } : {}) }, deps, budget, c.identity),
+      })),
+    );
+    return new CredentialPool(registry, budget, members);
+  }
+
+  get members(): readonly PoolMember[] {
+    return this.#members;
+  }
+
+  /** The member with most budget left (an unused one first, to learn its budget). */
+  choose(): PoolMember {
+    const id = this.#budget.pick(this.registry, this.#members.map((m) => m.identity));
+    return this.#members.find((m) => m.identity === id) as PoolMember;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#members.map((m) => m.client.close()));
+  }
+}

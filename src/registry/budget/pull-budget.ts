@@ -1,0 +1,283 @@
+/**
+ * Docker Hub's pull budget, tracked per registry and identity (registry-protocol.md §3.2).
+ *
+ * The budget learns from every manifest response (`observe`, fed by the client's `onExchange`): the
+ * `ratelimit-*` headers, or a 429 without Retry-After, which on Hub means "quota spent". Before each manifest
+ * GET a copy calls `acquire` (wired through the client's `ManifestGate`, see `gate`): below the reserve it
+ * waits — it never fails — until the window should have refilled, or until a free HEAD shows budget again.
+ * No headers means no limit: nothing ever waits for a registry that sends none.
+ */
+import { FerryError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
+import { systemClock, type Clock } from '../../scheduler/clock.js';
+import type { Exchange, ManifestGate, PullInfo } from '../client.js';
+import { parseRateLimit } from '../rate-limit.js';
+import { parseRetryAfter } from '../transport/retry.js';
+
+export const ANONYMOUS = 'anonymous';
+
+/** What is known of one (registry, identity) budget. */
+export interface BudgetSnapshot {
+  registry: string;
+  identity: string;
+  /** pulls per window; undefined when only a 429 was seen */
+  limit?: number;
+  /** pulls left as last reported, minus the GETs ferry has started since */
+  remaining?: number;
+  windowSeconds?: number;
+  /** what Hub charges (an IP or account), from docker-ratelimit-source */
+  source?: string;
+  /** when the budget is expected back (epoch ms): the reset header, else the window after it ran out */
+  resetAtMs?: number;
+  reserve: number;
+  /** copies waiting for this budget now */
+  waiting: number;
+  exhausted: boolean;
+}
+
+export type BudgetEvent =
+  | { type: 'budget-wait'; registry: string; identity: string; remaining?: number; limit?: number; reserve: number; resumeAtMs: number }
+  | { type: 'budget-resume'; registry: string; identity: string; waitedMs: number; remaining?: number }
+  | { type: 'budget-exhausted'; registry: string; identity: string; resumeAtMs: number; reason: string };
+
+export interface PullBudgetOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** pulls kept in reserve, per source registry (default: {@link defaultReserve} of the reported limit) */
+  reserve?: Record<string, number>;
+  /** wait after a 429 when neither a window nor a reset time is known (default 15 min) */
+  unknownWindowMs?: number;
+  onEvent?: (e: BudgetEvent) => void;
+}
+
+/** 10% of the limit, at most 10 pulls: 10 of Hub's anonymous 100 and of its personal 200. */
+export function defaultReserve(limit: number | undefined): number {
+  return limit === undefined ? 0 : Math.min(10, Math.floor(limit / 10));
+}
+
+interface State {
+  registry: string;
+  identity: string;
+  limit?: number;
+  reported?: number;
+  windowSeconds?: number;
+  source?: string;
+  resetAtMs?: number;
+  /** GETs started (acquired) whose response has not been observed yet */
+  pending: number;
+  /** set while ferry believes the budget is spent; cleared by the resume time or a report showing budget */
+  exhaustedUntil?: number;
+  waitingSince?: number;
+  waiters: number;
+  wake: Set<() => void>;
+}
+
+const key = (registry: string, identity: string): string => `${registry}\u0000${identity}`;
+
+export class PullBudget {
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #reserve: Record<string, number>;
+  readonly #unknownWindowMs: number;
+  readonly #onEvent: (e: BudgetEvent) => void;
+  readonly #states = new Map<string, State>();
+
+  constructor(o: PullBudgetOptions = {}) {
+    this.#clock = o.clock ?? systemClock;
+    this.#logger = o.logger ?? silentLogger;
+    this.#reserve = o.reserve ?? {};
+    this.#unknownWindowMs = o.unknownWindowMs ?? 15 * 60_000;
+    this.#onEvent = o.onEvent ?? (() => {});
+  }
+
+  /** An `onExchange` for a client that speaks as `identity` (a username; `anonymous` without credentials). */
+  observer(identity = ANONYMOUS): (e: Exchange) => void {
+    return (e) => this.observe(e, identity);
+  }
+
+  /** The client hook: wait for budget before each manifest GET, and wait again after Hub's 429. */
+  gate(identity = ANONYMOUS): ManifestGate {
+    return {
+      beforePull: (info: PullInfo, signal?: AbortSignal) => this.acquire(info.registry, 1, { identity, signal }),
+      onRateLimited: (info: PullInfo, err: FerryError) => {
+        this.exhausted(info.registry, identity, err.context.retryAfterMs, err.message);
+        return true;
+      },
+    };
+  }
+
+  /** Learns from one response: rate-limit headers on manifest responses, and Hub's 429. */
+  observe(e: Exchange, identity = ANONYMOUS): void {
+    if (e.kind !== 'manifest') return;
+    const now = this.#clock.now();
+    const info = parseRateLimit(e.headers, now);
+    let s = this.#states.get(key(e.registry, identity));
+    if (!s && !info && e.status !== 429) return; // no headers, no limit
+    s ??= this.#state(e.registry, identity);
+    if (e.method === 'GET' && s.pending > 0) s.pending--;
+    if (info) {
+      s.limit = info.limit;
+      s.reported = info.remaining;
+      if (info.windowSeconds !== undefined) s.windowSeconds = info.windowSeconds;
+      if (info.source !== undefined) s.source = info.source;
+      if (info.resetAtMs !== undefined) s.resetAtMs = info.resetAtMs;
+    }
+    if (e.status === 429) {
+      const ra = e.headers['retry-after'];
+      const after = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, now);
+      this.exhausted(e.registry, identity, after, `HTTP 429 on ${e.method} ${e.url.replace(/\?.*$/, '')}`);
+      return;
+    }
+    // A fresh report of budget above the reserve ends an exhaustion early (the window refilled).
+    if (info && s.exhaustedUntil !== undefined && info.remaining - s.pending > this.reserveFor(s.registry, s.limit)) s.exhaustedUntil = undefined;
+    this.#notify(s);
+  }
+
+  /** Marks the budget spent until `retryAfterMs` from now, else the reset time, else one window. */
+  exhausted(registry: string, identity: string, retryAfterMs: number | undefined, reason: string): void {
+    const s = this.#state(registry, identity);
+    const now = this.#clock.now();
+    const until = retryAfterMs !== undefined ? now + retryAfterMs : this.#resumeAt(s, now);
+    if (s.exhaustedUntil !== undefined && s.exhaustedUntil >= until) return;
+    s.exhaustedUntil = until;
+    s.reported = 0;
+    this.#onEvent({ type: 'budget-exhausted', registry, identity, resumeAtMs: until, reason });
+    this.#logger.warn({ registry, identity, resumeAt: new Date(until).toISOString(), reason }, 'pull budget exhausted: manifest GETs wait for it to refill');
+    this.#notify(s);
+  }
+
+  /**
+   * Waits until `n` manifest GETs can be spent on `registry` without dropping below the reserve, then counts
+   * them as started. Resolves at once for registries that report no limit. Rejects only when `signal` aborts.
+   */
+  async acquire(registry: string, n = 1, o: { identity?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const s = this.#states.get(key(registry, o.identity ?? ANONYMOUS));
+    if (!s) return;
+    let waited = false;
+    for (;;) {
+      if (o.signal?.aborted) throw new FerryError('ABORTED', 'operation aborted', { registry }, { cause: o.signal.reason });
+      const now = this.#clock.now();
+      if (s.exhaustedUntil !== undefined && now >= s.exhaustedUntil) {
+        // The window should have refilled: assume a full budget until the next response says otherwise.
+        s.exhaustedUntil = undefined;
+        s.reported = s.limit;
+        s.pending = 0;
+        s.resetAtMs = undefined;
+      }
+      const reserve = this.reserveFor(registry, s.limit);
+      const need = s.limit === undefined ? n : Math.min(n, Math.max(1, s.limit - reserve));
+      const left = s.reported === undefined ? undefined : s.reported - s.pending;
+      if (s.exhaustedUntil === undefined && (left === undefined || left - need >= reserve)) {
+        s.pending += n;
+        if (waited) this.#resumed(s, now);
+        return;
+      }
+      const resumeAtMs = s.exhaustedUntil ?? this.#resumeAt(s, now);
+      if (s.waitingSince === undefined) {
+        s.waitingSince = now;
+        this.#onEvent({ type: 'budget-wait', registry, identity: s.identity, ...(left !== undefined ? { remaining: left } : {}), ...(s.limit !== undefined ? { limit: s.limit } : {}), reserve, resumeAtMs });
+        this.#logger.warn(
+          { registry, identity: s.identity, remaining: left, limit: s.limit, reserve, windowSeconds: s.windowSeconds, resumeAt: new Date(resumeAtMs).toISOString() },
+          `pull budget of ${registry} at its reserve: manifest GETs paused (HEAD checks go on), resuming by ${new Date(resumeAtMs).toISOString()}`,
+        );
+      }
+      if (s.exhaustedUntil === undefined) s.exhaustedUntil = resumeAtMs;
+      waited = true;
+      await this.#sleepUntil(s, resumeAtMs, o.signal);
+    }
+  }
+
+  /** The reserve kept on `registry` (configured, else {@link defaultReserve}). */
+  reserveFor(registry: string, limit?: number): number {
+    return this.#reserve[registry] ?? defaultReserve(limit);
+  }
+
+  /** What is known of the budget of `registry` for `identity`; undefined when it reported no limit. */
+  state(registry: string, identity = ANONYMOUS): BudgetSnapshot | undefined {
+    const s = this.#states.get(key(registry, identity));
+    return s && this.#snapshot(s);
+  }
+
+  /** Every budget known, for logs, metrics and the status page. */
+  snapshot(): BudgetSnapshot[] {
+    return [...this.#states.values()].map((s) => this.#snapshot(s));
+  }
+
+  /**
+   * Of several identities for one registry, the one with most budget left (unknown counts as unlimited, so an
+   * unused credential is tried); ties keep the given order.
+   */
+  pick(registry: string, identities: readonly string[]): string {
+    if (identities.length === 0) throw new FerryError('CONFIG_INVALID', `no credentials to choose from for registry ${registry}`, { registry });
+    const now = this.#clock.now();
+    const score = (id: string): number => {
+      const s = this.#states.get(key(registry, id));
+      if (!s || s.reported === undefined) return s?.exhaustedUntil !== undefined && now < s.exhaustedUntil ? -Infinity : Infinity;
+      if (s.exhaustedUntil !== undefined && now < s.exhaustedUntil) return -Infinity;
+      return s.reported - s.pending;
+    };
+    let best = identities[0] as string;
+    for (const id of identities) if (score(id) > score(best)) best = id;
+    return best;
+  }
+
+  #state(registry: string, identity: string): State {
+    const k = key(registry, identity);
+    let s = this.#states.get(k);
+    if (!s) this.#states.set(k, (s = { registry, identity, pending: 0, waiters: 0, wake: new Set() }));
+    return s;
+  }
+
+  #resumeAt(s: State, now: number): number {
+    if (s.resetAtMs !== undefined && s.resetAtMs > now) return s.resetAtMs;
+    return now + (s.windowSeconds !== undefined ? s.windowSeconds * 1000 : this.#unknownWindowMs);
+  }
+
+  #resumed(s: State, now: number): void {
+    if (s.waitingSince === undefined) return;
+    const waitedMs = now - s.waitingSince;
+    s.waitingSince = undefined;
+    const remaining = s.reported === undefined ? undefined : s.reported - s.pending;
+    this.#onEvent({ type: 'budget-resume', registry: s.registry, identity: s.identity, waitedMs, ...(remaining !== undefined ? { remaining } : {}) });
+    this.#logger.info({ registry: s.registry, identity: s.identity, waitedMs, remaining }, 'pull budget available again: manifest GETs resume');
+  }
+
+  #notify(s: State): void {
+    for (const w of [...s.wake]) w();
+  }
+
+  async #sleepUntil(s: State, at: number, signal?: AbortSignal): Promise<void> {
+    const ac = new AbortController();
+    const wake = (): void => ac.abort();
+    s.wake.add(wake);
+    s.waiters++;
+    signal?.addEventListener('abort', wake, { once: true });
+    try {
+      await this.#clock.sleep(Math.max(0, at - this.#clock.now()), ac.signal);
+    } catch {
+      /* woken early by a new report, or aborted (checked by the caller's loop) */
+    } finally {
+      s.wake.delete(wake);
+      s.waiters--;
+      signal?.removeEventListener('abort', wake);
+    }
+  }
+
+  #snapshot(s: State): BudgetSnapshot {
+    const now = this.#clock.now();
+    const exhausted = s.exhaustedUntil !== undefined && now < s.exhaustedUntil;
+    const resetAtMs = exhausted ? s.exhaustedUntil : s.resetAtMs;
+    return {
+      registry: s.registry,
+      identity: s.identity,
+      ...(s.limit !== undefined ? { limit: s.limit } : {}),
+      ...(s.reported !== undefined ? { remaining: Math.max(0, s.reported - s.pending) } : {}),
+      ...(s.windowSeconds !== undefined ? { windowSeconds: s.windowSeconds } : {}),
+      ...(s.source !== undefined ? { source: s.source } : {}),
+      ...(resetAtMs !== undefined ? { resetAtMs } : {}),
+      reserve: this.reserveFor(s.registry, s.limit),
+      waiting: s.waiters,
+      exhausted,
+    };
+  }
+}
