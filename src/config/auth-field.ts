@@ -9,7 +9,11 @@ export const AUTH_PLACEHOLDER_HINT = 'put the base64 of {"username":…,"passwor
 
 /** The message for a credential value that cannot be used (never containing the value). */
 export function authProblem(e: unknown): string {
-  if (e instanceof UnresolvedReferenceError) return `${e.message}: set it before starting ferry, or write the value here`;
+  if (e instanceof UnresolvedReferenceError) {
+    if (e.kind === 'env') return `${e.message}: set it before starting ferry, or write the value here`;
+    if (e.kind === 'file') return `${e.message}: create the file, or fix the path`;
+    return e.message;
+  }
   if (e instanceof AuthFormatError) return e.message;
   throw e;
 }

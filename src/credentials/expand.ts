@@ -8,6 +8,13 @@ export interface ExpandEnv {
 /** A reference that cannot be resolved; the message names the reference, never a value. */
 export class UnresolvedReferenceError extends Error {
   override name = 'UnresolvedReferenceError';
+  constructor(
+    message: string,
+    /** what was missing: an environment variable, a file, or the reference is malformed */
+    readonly kind: 'env' | 'file' | 'syntax',
+  ) {
+    super(message);
+  }
 }
 
 const REF = /\$\$\{|\$\{([^}]*)\}/g;
@@ -28,19 +35,19 @@ export function expandReferences(text: string, e: ExpandEnv): string {
     const ref = inner ?? '';
     if (ref.startsWith('file:')) {
       const path = ref.slice('file:'.length);
-      if (path === '') throw new UnresolvedReferenceError('"${file:}" names no file: write ${file:/path/to/secret}');
+      if (path === '') throw new UnresolvedReferenceError('"${file:}" names no file: write ${file:/path/to/secret}', 'syntax');
       try {
         return e.readFile(path).replace(/\r?\n$/, '');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new UnresolvedReferenceError(`cannot read file "${path}" for \${file:${path}}${code ? ` (${code})` : ''}`);
+        throw new UnresolvedReferenceError(`cannot read file "${path}" for \${file:${path}}${code ? ` (${code})` : ''}`, 'file');
       }
     }
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ref)) {
-      throw new UnresolvedReferenceError(`"\${${ref}}" is not a valid reference: use \${ENV_VAR} or \${file:/path}`);
+      throw new UnresolvedReferenceError(`"\${${ref}}" is not a valid reference: use \${ENV_VAR} or \${file:/path}`, 'syntax');
     }
     const v = e.env[ref];
-    if (v === undefined) throw new UnresolvedReferenceError(`environment variable ${ref} is not set (referenced as \${${ref}})`);
+    if (v === undefined) throw new UnresolvedReferenceError(`environment variable ${ref} is not set (referenced as \${${ref}})`, 'env');
     return v;
   });
 }
