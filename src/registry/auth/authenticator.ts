@@ -1,6 +1,7 @@
 import { FerryError } from '../../errors.js';
 import type { Clock } from '../../scheduler/clock.js';
 import type { Logger } from '../../log/logger.js';
+import { isLoopbackHost } from '../transport/loopback.js';
 import { drain, readBody, redactUrl, type HttpFn, type HttpResponse } from '../transport/http.js';
 import { parseChallenges, challengeScopes, type Challenge } from './challenge.js';
 import { basicHeader, type CredentialSource, type Credentials } from './credentials.js';
@@ -120,7 +121,7 @@ export class Authenticator {
 
     const realmUrl = new URL(realm, `${this.o.endpoint}/v2/`);
     const endpointUrl = new URL(this.o.endpoint);
-    if (creds && realmUrl.protocol === 'http:' && endpointUrl.protocol === 'https:') {
+    if (creds && realmUrl.protocol === 'http:' && endpointUrl.protocol === 'https:' && !isLoopbackHost(realmUrl.host)) {
       throw new FerryError(
         'DENIED',
         `registry ${this.o.registry} asks for credentials at a plain-http token realm (${realmUrl.origin}); refusing to send them unencrypted`,

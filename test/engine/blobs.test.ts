@@ -1,0 +1,116 @@
+/**
+ * Blob handling against real registries: cross-repository mounts, redirects to another host (which never
+ * sees credentials), corrupt source bytes (copy fails, no tag), large-blob streamed upload, and
+ * blob de-duplication across parallel copies.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isFerryError } from '../../src/errors.js';
+import { parseReference } from '../../src/ref/reference.js';
+import { copyImage } from '../../src/sync/copy-image.js';
+import { BlobTransfers } from '../../src/sync/blob-transfers.js';
+import { startCdn } from '../harness/cdn.js';
+import { makeImage, makeIndex, pushImage } from '../harness/images.js';
+import { blobStatus, client, flipOneByte, onCleanup, proxy, registry } from './helpers.js';
+
+describe('blobs', { concurrency: true }, () => {
+  test('a layer already in another target repository is mounted, not uploaded', async () => {
+    const srcReg = await registry();
+    const dstReg = await registry({ auth: 'token' });
+    const a = makeImage({ kind: 'docker', layers: [50_000, 1000], seed: 'mount-a' });
+    // b shares a's first layer (the base) and has its own second layer
+    const b0 = makeImage({ kind: 'docker', layers: [50_000, 2000], seed: 'mount-a' });
+    const bOwn = makeImage({ kind: 'docker', layers: [2000], seed: 'mount-b' });
+    const base = a.blobs[1]!;
+    assert.equal(b0.blobs[1]!.digest, base.digest, 'same seed gives the same base layer');
+    await pushImage(srcReg, 'lib/a', 'v1', a);
+    await pushImage(srcReg, 'lib/b', 'v1', b0);
+    void bOwn;
+    const dstProxy = await proxy({ upstream: { url: dstReg.url, dispatcher: dstReg.dispatcher } });
+    const src = await client(srcReg);
+    const dst = await client(dstReg, { via: dstProxy.url });
+    const transfers = new BlobTransfers();
+    await copyImage(src, parseReference(`${srcReg.host}/lib/a:v1`), dst, parseReference(`${dstReg.host}/mirror/a:v1`), { transfers });
+    dstProxy.reset();
+    dstReg.tokenServer!.reset();
+    const events: string[] = [];
+    const r = await copyImage(src, parseReference(`${srcReg.host}/lib/b:v1`), dst, parseReference(`${dstReg.host}/mirror/b:v1`), {
+      transfers,
+      events: (e) => {
+        if (e.type === 'blob-done') events.push(`${e.digest}:${e.outcome}:${e.from ?? ''}`);
+      },
+    });
+    assert.ok(events.includes(`${base.digest}:mounted:mirror/a`), events.join('\n'));
+    assert.equal(r.blobs.mounted, 1);
+    const mountPosts = dstProxy.filter({ method: 'POST' }).filter((x) => x.path.includes(`mount=${encodeURIComponent(base.digest)}`));
+    assert.equal(mountPosts.length, 1);
+    assert.equal(mountPosts[0]!.status, 201);
+    // the base layer's bytes were not uploaded again
+    assert.equal(dstProxy.filter({ method: 'PUT' }).filter((x) => x.path.includes(encodeURIComponent(base.digest)) || x.path.includes(base.digest)).length, 0);
+    // the mount token covered both repositories
+    assert.ok(dstReg.tokenServer!.requests.some((q) => q.scopes.includes('repository:mirror/a:pull') && q.scopes.includes('repository:mirror/b:pull,push')));
+  });
+
+  test('blob GETs redirected to another host work, and that host never sees Authorization', async () => {
+    const srcReg = await registry({ auth: 'htpasswd' });
+    const dstReg = await registry();
+    const cdn = await startCdn({ upstream: srcReg });
+    onCleanup(() => cdn.stop());
+    const p = await proxy({ upstream: { url: srcReg.url }, redirectBlobsTo: cdn });
+    const m = makeImage({ kind: 'oci', layers: [70_000, 300], seed: 'redirect' });
+    await pushImage(srcReg, 'app', 'v1', m);
+    const src = await client(srcReg, { via: p.url });
+    const dst = await client(dstReg);
+    const r = await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/app:v1`));
+    assert.equal(r.blobs.copied, 3);
+    assert.equal(p.count({ method: 'GET', pathRegex: /\/blobs\//, status: 307 }), 3);
+    assert.equal(cdn.records.length, 3);
+    assert.ok(cdn.records.every((x) => x.authorization === undefined && x.status === 200), JSON.stringify(cdn.records));
+    for (const b of m.blobs) assert.equal(await blobStatus(dstReg, 'app', b.digest), 200);
+  });
+
+  test('a source serving bytes that do not match the digest: copy fails, no tag, no blob on the target', async () => {
+    const srcReg = await registry();
+    const dstReg = await registry();
+    const m = makeImage({ kind: 'oci', layers: [40_000], seed: 'corrupt' });
+    const layer = m.blobs[1]!;
+    await pushImage(srcReg, 'app', 'v1', m);
+    const p = await proxy({
+      upstream: { url: srcReg.url },
+      transformResponse: (req, res) => (req.method === 'GET' && req.url?.includes(layer.digest) ? { ...res, body: res.body.pipe(flipOneByte(20_000)) } : undefined),
+    });
+    const src = await client(srcReg, { via: p.url });
+    const dst = await client(dstReg);
+    await assert.rejects(copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/app:v1`)), (e: unknown) => {
+      assert.ok(isFerryError(e, 'DIGEST_MISMATCH'), String(e));
+      assert.match(e.message, new RegExp(`blob ${layer.digest} from registry ${srcReg.host.replace(/\./g, '\\.')}, repository app`));
+      return true;
+    });
+    // retried (a corrupting middlebox may be transient), then gave up
+    assert.equal(p.count({ method: 'GET', pathRegex: new RegExp(layer.digest) }), 3);
+    const head = await fetch(`${dstReg.url}/v2/app/manifests/v1`, { method: 'HEAD', headers: { accept: m.mediaType } });
+    assert.equal(head.status, 404, 'no tag on the target');
+    assert.equal(await blobStatus(dstReg, 'app', layer.digest), 404, 'the corrupt blob was never committed');
+  });
+
+  test('parallel copies sharing layers transfer each blob once; large layers stream through PATCH', async () => {
+    const srcReg = await registry();
+    const dstReg = await registry();
+    const images = [0, 1, 2, 3].map((i) => makeIndex({
+      kind: 'oci-index',
+      children: [makeImage({ kind: 'oci', layers: [200_000, 5000 + i], seed: 'shared' }), makeImage({ kind: 'oci', layers: [3000 + i], seed: `own-${i}`, platform: { os: 'linux', architecture: 'arm64' } })],
+    }));
+    for (const [i, m] of images.entries()) await pushImage(srcReg, `app${i}`, 'v1', m);
+    const dstProxy = await proxy({ upstream: { url: dstReg.url } });
+    const src = await client(srcReg);
+    const dst = await client(dstReg, { via: dstProxy.url });
+    const transfers = new BlobTransfers();
+    const results = await Promise.all(images.map((_, i) => copyImage(src, parseReference(`${srcReg.host}/app${i}:v1`), dst, parseReference(`${dstReg.host}/app${i}:v1`), { transfers, uploadMode: 'streamed' })));
+    const shared = images[0]!.kind === 'index' ? (images[0]!.children[0] as { blobs: { digest: string }[] }).blobs[1]!.digest : '';
+    const uploads = dstProxy.filter({ method: 'PATCH' }).length;
+    const commits = dstProxy.filter({ method: 'PUT', pathRegex: /\/blobs\/uploads\// });
+    assert.equal(uploads, commits.length, 'streamed mode: one PATCH per upload');
+    assert.equal(commits.filter((c) => c.path.includes(encodeURIComponent(shared)) || c.path.includes(shared)).length, 1, 'the shared layer is uploaded once');
+    assert.equal(results.reduce((n, r) => n + r.blobs.mounted, 0), 3, 'the other three repositories mount it');
+  });
+});
