@@ -1,0 +1,86 @@
+import type { Digest } from '../ref/digest.js';
+import type { CopyEvent } from './events.js';
+
+/** What happened to one image (one source tag or digest → one target reference) in a task run. */
+export type ImageAction = 'copied' | 'up-to-date' | 'failed' | 'skipped' | 'waiting';
+
+export interface ImageReport {
+  task: string;
+  /** index of the mapping in the task, and its `from` as written */
+  mapping: number;
+  source: string;
+  target: string;
+  action: ImageAction;
+  /** why: "already up to date", "filtered out by keep", the error message, "waiting for Docker Hub budget" … */
+  reason?: string;
+  sourceDigest?: Digest;
+  targetDigest?: Digest;
+  bytes: number;
+  durationMs: number;
+  /** source manifest GETs spent (Docker Hub pulls) */
+  pulls: number;
+  errorCode?: string;
+}
+
+export interface TaskRunSummary {
+  task: string;
+  startedAt: number;
+  finishedAt: number;
+  copied: number;
+  upToDate: number;
+  failed: number;
+  skipped: number;
+  bytes: number;
+  pulls: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface BudgetSnapshot {
+  registry: string;
+  identity: string;
+  limit?: number;
+  remaining?: number;
+  windowSeconds?: number;
+  resetAtMs?: number;
+  reserve: number;
+  waitingUntilMs?: number;
+}
+
+/**
+ * Events of the sync runner and scheduler, for logs, metrics, the status page and the run report.
+ * The engine's per-image CopyEvents are forwarded inside `copy` events with their task and image.
+ */
+export type SyncEvent =
+  | { type: 'config-loaded'; file: string; tasks: string[] }
+  | { type: 'scheduler-started' }
+  | { type: 'scheduler-stopped' }
+  | { type: 'task-scheduled'; task: string; nextRunAt: number }
+  | { type: 'task-started'; task: string; at: number }
+  | { type: 'task-planned'; task: string; images: number; toCopy: number; pullsNeeded: number; budget?: BudgetSnapshot }
+  | { type: 'image-started'; task: string; source: string; target: string }
+  | { type: 'image-finished'; report: ImageReport }
+  | { type: 'task-finished'; summary: TaskRunSummary }
+  | { type: 'task-skipped'; task: string; reason: string }
+  | { type: 'budget'; snapshot: BudgetSnapshot }
+  | { type: 'copy'; task: string; source: string; target: string; event: CopyEvent };
+
+export type SyncEventListener = (e: SyncEvent) => void;
+
+/** A tiny synchronous fan-out; a throwing listener never breaks the sync. */
+export class SyncEventBus {
+  private readonly listeners = new Set<SyncEventListener>();
+  on(l: SyncEventListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  emit(e: SyncEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* observers must not break the sync */
+      }
+    }
+  }
+}
