@@ -31,6 +31,8 @@ export interface CopyImageOptions {
   events?: CopyEventListener;
   memo?: DigestMemo;
   uploadMode?: UploadMode;
+  /** whole-transfer attempts per blob when the source serves wrong bytes or the upload breaks (default 3) */
+  blobAttempts?: number;
   /** blobs copied in parallel per image (default 4; registries also limit requests) */
   blobConcurrency?: number;
   /** copy foreign (non-distributable) layers too (default: skip them, the manifest still refers to them) */
@@ -167,7 +169,7 @@ async function copyBlobs(run: Run, m: Extract<Manifest, { kind: 'image' }>): Pro
   const blobs = blobDescriptors(m.body).filter((d) => o.copyForeignLayers || !isForeignLayer(d.mediaType));
   const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
   const limit = new Semaphore(o.blobConcurrency ?? 4);
-  const ctx = { src: run.src, srcRepo: run.srcRef.repository, dst: run.dst, dstRepo: run.dstRef.repository, transfers: o.transfers, events: o.events, uploadMode: o.uploadMode, signal: o.signal };
+  const ctx = { src: run.src, srcRepo: run.srcRef.repository, dst: run.dst, dstRepo: run.dstRef.repository, transfers: o.transfers, events: o.events, uploadMode: o.uploadMode, signal: o.signal, ...(o.blobAttempts ? { attempts: o.blobAttempts } : {}) };
   await Promise.all(
     unique.map((d) =>
       limit.run(async () => {

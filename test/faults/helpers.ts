@@ -1,0 +1,135 @@
+/** Shared helpers for the fault tests: registries with cleanup, ferry clients, a seed-shaped image set, target checks. */
+import { after } from 'node:test';
+import { request } from 'undici';
+import type { ConnectDeps, RegistryOptions } from '../../src/registry/connect.js';
+import { connectRegistry } from '../../src/registry/connect.js';
+import type { RegistryClient } from '../../src/registry/client.js';
+import type { BackoffPolicy } from '../../src/registry/transport/retry.js';
+import { makeImage, makeIndex, pushBlob, pushImage, seededBytes, sha256, MT, type TestBlob, type TestManifest } from '../harness/images.js';
+import { startProxy, type ProxyHandle, type ProxyOptions } from '../harness/proxy.js';
+import { startRegistry, type RegistryHandle, type RegistryOptions as HarnessOptions } from '../harness/registry.js';
+
+const stops: (() => Promise<void>)[] = [];
+after(async () => {
+  await Promise.all(stops.splice(0).map((s) => s().catch(() => undefined)));
+});
+
+export function onCleanup(f: () => Promise<void>): void {
+  stops.push(f);
+}
+
+export async function registry(o: HarnessOptions = {}): Promise<RegistryHandle> {
+  const r = await startRegistry(o);
+  onCleanup(() => r.stop());
+  return r;
+}
+
+export async function proxy(o: ProxyOptions): Promise<ProxyHandle> {
+  const p = await startProxy(o);
+  onCleanup(() => p.stop());
+  return p;
+}
+
+/** Short real backoffs: fault tests stay fast, yet exercise the same code paths. */
+export const FAST_BACKOFF: BackoffPolicy = Object.freeze({ attempts: 6, baseMs: 20, maxMs: 250 });
+
+/** A ferry client for an open harness registry, optionally through a proxy. */
+export async function ferry(reg: RegistryHandle, o: RegistryOptions & { via?: string } = {}, deps: ConnectDeps = {}): Promise<RegistryClient> {
+  const c = await connectRegistry(reg.host, { endpoint: o.via ?? reg.url, tlsVerify: !reg.tls, ...o }, { backoff: FAST_BACKOFF, ...deps });
+  onCleanup(() => c.close());
+  return c;
+}
+
+export interface SeedImage {
+  repo: string;
+  tag: string;
+  manifest: TestManifest;
+}
+
+/**
+ * A seed-shaped set: `repos` repositories with 2–3 tags each, every third one multi-arch (docker list or OCI
+ * index), all sharing one of two base layers (pushed once per repository, referenced by every image).
+ */
+export function seedShapedImages(repos = 15, layerSize = 24_000): { images: SeedImage[]; bases: TestBlob[] } {
+  const bases = ['base-a', 'base-b'].map((s): TestBlob => {
+    const bytes = seededBytes(`seed:${s}`, layerSize * 2);
+    return { mediaType: MT.ociLayer, digest: sha256(bytes), size: bytes.length, bytes };
+  });
+  const images: SeedImage[] = [];
+  for (let r = 0; r < repos; r++) {
+    const base = bases[r % 2] as TestBlob;
+    const tags = 2 + (r % 2);
+    for (let t = 0; t < tags; t++) {
+      const seed = `seed-${r}-${t}`;
+      const img = (arch: string, kind: 'oci' | 'docker'): TestManifest =>
+        makeImage({
+          kind,
+          layers: [layerSize + r * 100 + t, 3000],
+          seed: `${seed}-${arch}`,
+          platform: { os: 'linux', architecture: arch },
+          externalLayers: [{ digest: base.digest, size: base.size }],
+        });
+      const kind = r % 2 ? 'docker' : 'oci';
+      const manifest =
+        r % 3 === 0
+          ? makeIndex({ kind: kind === 'oci' ? 'oci-index' : 'docker-list', children: [img('amd64', kind), img('arm64', kind)] })
+          : img('amd64', kind);
+      images.push({ repo: `seed/repo-${String(r).padStart(2, '0')}`, tag: `v${t}`, manifest });
+    }
+  }
+  return { images, bases };
+}
+
+/** Pushes the set (base layers first, into every repository that uses them). */
+export async function pushSeed(reg: RegistryHandle, set: { images: SeedImage[]; bases: TestBlob[] }): Promise<void> {
+  const repos = [...new Set(set.images.map((i) => i.repo))];
+  await Promise.all(
+    repos.map(async (repo, r) => {
+      await pushBlob(reg, repo, set.bases[r % 2] as TestBlob);
+      for (const i of set.images.filter((x) => x.repo === repo)) await pushImage(reg, repo, i.tag, i.manifest);
+    }),
+  );
+}
+
+const ACCEPT = [MT.ociIndex, MT.dockerList, MT.ociManifest, MT.dockerManifest].join(', ');
+
+export interface TargetCheck {
+  state: 'absent' | 'complete' | 'incomplete';
+  digest?: string;
+  missing: string[];
+}
+
+/**
+ * What a reference on a registry points at, checked with raw HTTP (independent of ferry): absent, or a manifest
+ * whose children (recursively) and blobs all exist — else incomplete, listing what is missing.
+ */
+export async function checkTarget(reg: RegistryHandle, repo: string, reference: string): Promise<TargetCheck> {
+  const missing: string[] = [];
+  const get = async (ref: string): Promise<{ status: number; bytes: Buffer }> => {
+    const res = await request(`${reg.url}/v2/${repo}/manifests/${ref}`, { headers: { accept: ACCEPT }, dispatcher: reg.dispatcher });
+    return { status: res.statusCode, bytes: Buffer.from(await res.body.arrayBuffer()) };
+  };
+  const blobExists = async (digest: string): Promise<boolean> => {
+    const res = await request(`${reg.url}/v2/${repo}/blobs/${digest}`, { method: 'HEAD', dispatcher: reg.dispatcher });
+    await res.body.dump();
+    return res.statusCode === 200;
+  };
+  const walk = async (ref: string, bytes: Buffer): Promise<void> => {
+    if (ref.startsWith('sha256:') && sha256(bytes) !== ref) missing.push(`${ref} (bytes differ)`);
+    const m = JSON.parse(bytes.toString('utf8')) as { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
+    if (m.manifests) {
+      for (const c of m.manifests) {
+        const child = await get(c.digest);
+        if (child.status !== 200) missing.push(c.digest);
+        else await walk(c.digest, child.bytes);
+      }
+      return;
+    }
+    for (const b of [m.config, ...(m.layers ?? [])]) if (b && !(await blobExists(b.digest))) missing.push(b.digest);
+  };
+  const top = await get(reference);
+  if (top.status === 404) return { state: 'absent', missing };
+  if (top.status !== 200) throw new Error(`checkTarget ${repo}:${reference}: HTTP ${top.status}`);
+  await walk(reference, top.bytes);
+  return { state: missing.length ? 'incomplete' : 'complete', digest: sha256(top.bytes), missing };
+}
