@@ -64,13 +64,14 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   }
   let config: FerryConfig | undefined;
   if (root !== undefined || problems.every((p) => p.severity !== 'error')) config = convert(d, root, expand, file);
-  const errors = d.errors;
+  const byLine = (a: ConfigIssue, b: ConfigIssue) => a.line - b.line;
+  const errors = d.errors.sort(byLine);
   if (errors.length > 0 || !config) {
     const lines = errors.map(formatIssue);
     const message = lines.length === 1 ? (lines[0] ?? '') : `config file '${file}' has ${lines.length} errors:\n${lines.join('\n')}`;
     throw new FerryError('CONFIG_INVALID', message, { file, line: errors[0]?.line, key: errors[0]?.path, issues: errors });
   }
-  return { config, issues: d.issues.filter((i) => i.severity !== 'error') };
+  return { config, issues: d.issues.filter((i) => i.severity !== 'error').sort(byLine) };
 }
 
 function convert(d: Diagnostics, root: RawNode | undefined, expand: ExpandEnv, file: string): FerryConfig | undefined {
@@ -101,8 +102,8 @@ function convert(d: Diagnostics, root: RawNode | undefined, expand: ExpandEnv, f
     d.error(f('dockerhost')?.line ?? 1, 'dockerhost', `setting 'dockerhost' implies 'docker' relay, but relay is set to 'skopeo'`);
   }
   for (const key of ['docker', 'dockerhost', 'api-version'] as const) {
-    const n = f(key);
-    if (n !== undefined) d.info(n.line, key, `${key} is ignored: ferry talks to registries directly and needs no Docker daemon`, 'ignored');
+    const line = f.line(key);
+    if (line !== undefined) d.info(line, key, `${key} is ignored: ferry talks to registries directly and needs no Docker daemon`, 'ignored');
   }
 
   const watchNode = f('watch');
@@ -114,7 +115,7 @@ function convert(d: Diagnostics, root: RawNode | undefined, expand: ExpandEnv, f
   if (skopeo) {
     const sf = fields(d, skopeo, 'skopeo', SKOPEO_KEYS);
     const binary = readString(d, sf('binary'), 'skopeo.binary');
-    if (binary !== undefined) d.info(sf('binary')?.line ?? skopeo.line, 'skopeo.binary', 'skopeo.binary is ignored: ferry does not run skopeo', 'ignored');
+    if (binary !== undefined) d.info(sf.line('binary') ?? skopeo.line, 'skopeo.binary', 'skopeo.binary is ignored: ferry does not run skopeo', 'ignored');
     certsDir = readString(d, sf('certs-dir'), 'skopeo.certs-dir') || DEFAULT_CERTS_DIR;
   }
 

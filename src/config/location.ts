@@ -27,12 +27,12 @@ export function readLocation(
   path: string,
   role: 'source' | 'target',
   taskName: string,
-  taskLine: number,
+  keyLine: number,
 ): LocationConfig | undefined {
   const { d } = ctx;
   const invalid = `${role} registry in task '${taskName}' invalid`;
   if (n === undefined || isNull(n)) {
-    d.error(n?.line ?? taskLine, path, `${invalid}: location is nil; add ${role}: with at least registry:`);
+    d.error(keyLine, path, `${invalid}: location is nil; add ${role}: with at least registry:`);
     return undefined;
   }
   const m = readMap(d, n, path);
@@ -93,7 +93,7 @@ export function readLocation(
     ...(refresh !== undefined && ecr ? { authRefreshMs: Math.max(refresh.ms, MIN_AUTH_REFRESH_MS) } : {}),
     ...(ecr ? { ecr } : {}),
     ...(lister ? { lister } : {}),
-    where: { file: d.file, line: m.line },
+    where: { file: d.file, line: keyLine },
   };
 }
 

@@ -128,14 +128,22 @@ export function readMap(d: Diagnostics, n: RawNode | undefined, path: string, wh
   return mismatch(d, n, path, what === 'a mapping' ? 'map' : what);
 }
 
+/** A key → value lookup over a mapping; `line(key)` is the line of the key itself. */
+export interface Fields {
+  (key: string): RawNode | undefined;
+  line(key: string): number | undefined;
+}
+
 /** Reports unknown keys (with "did you mean") and returns a key → entry lookup. */
-export function fields(d: Diagnostics, m: RawMap, path: string, known: readonly string[]): (key: string) => RawNode | undefined {
-  const byKey = new Map<string, RawNode>();
+export function fields(d: Diagnostics, m: RawMap, path: string, known: readonly string[]): Fields {
+  const byKey = new Map<string, { value: RawNode; line: number }>();
   for (const e of m.entries) {
-    if (known.includes(e.key)) byKey.set(e.key, e.value);
+    if (known.includes(e.key)) byKey.set(e.key, { value: e.value, line: e.line });
     else d.unknownKey(e.line, path ? `${path}.${e.key}` : e.key, e.key, known);
   }
-  return (key) => byKey.get(key);
+  const f = (key: string) => byKey.get(key)?.value;
+  f.line = (key: string) => byKey.get(key)?.line;
+  return f;
 }
 
 export function lineOf(n: RawNode | undefined, fallback: number): number {

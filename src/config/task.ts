@@ -27,15 +27,15 @@ export function readTask(ctx: LocationContext, n: RawNode, index: number): TaskC
     d.error(intervalLine, `${path}.interval`, `minimum task interval is 30 seconds (got ${interval}); use 0 to run once`);
   }
   const verbose = readBool(d, f('verbose'), `${path}.verbose`) ?? false;
-  const source = readLocation(ctx, f('source'), `${path}.source`, 'source', label, m.line);
-  const target = readLocation(ctx, f('target'), `${path}.target`, 'target', label, m.line);
+  const source = readLocation(ctx, f('source'), `${path}.source`, 'source', label, f.line('source') ?? m.line);
+  const target = readLocation(ctx, f('target'), `${path}.target`, 'target', label, f.line('target') ?? m.line);
   const mappings = readMappings(d, f('mappings'), `${path}.mappings`);
   const needsRepositoryList = mappings?.some((x) => x.from.kind === 'regex') ?? false;
   if (source && needsRepositoryList && source.canonical === 'docker.io') {
     const type = source.lister?.type ?? 'catalog';
     if (type !== 'dockerhub' && type !== 'index') {
       d.error(
-        f('source')?.line ?? m.line,
+        f.line('source') ?? m.line,
         `${path}.source.lister`,
         `cannot create repo list for task '${label}': DockerHub only supports list types 'dockerhub' and 'index' (a regex 'from' lists repositories; Docker Hub has no catalog): add lister: {type: dockerhub} or {type: index, search: <term>}`,
       );

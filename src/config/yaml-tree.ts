@@ -47,7 +47,9 @@ export function parseYamlTree(text: string): ParsedYaml {
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, merge: false, prettyErrors: false, strict: false });
   const problems: YamlProblem[] = [];
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
-  for (const e of doc.errors) problems.push({ severity: 'error', line: lineOf(e.pos[0]), message: firstLine(e.message) });
+  // the first syntax error only: later ones are usually consequences of it
+  const first = doc.errors[0];
+  if (first) problems.push({ severity: 'error', line: lineOf(first.pos[0]), message: firstLine(first.message) });
   if (problems.length > 0) return { root: undefined, problems };
   const seen = new Map<unknown, RawNode>();
   const active = new Set<unknown>();
