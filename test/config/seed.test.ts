@@ -95,3 +95,20 @@ describe('seed configs with placeholders filled', () => {
     assert.deepEqual(f?.apply(['0.9.0', '1.0.0', '1.10.1', '1.10.2-rc1', '1.9.8', '1.99.0', '2.0.0', 'latest']).tags, ['1.10.1', '1.10.2-rc1']);
   });
 });
+
+describe('examples/ferry-mirror.yaml', () => {
+  it('loads, with the registries block applied', () => {
+    const { config } = parseConfig(example('ferry-mirror.yaml'), 'ferry-mirror.yaml', { env: { HUB_AUTH: encodeDregsyAuth('me', 'pw') } });
+    assert.equal(config.registries['docker.io']?.pullReserve, 10);
+    const [t] = config.tasks;
+    assert.equal(t?.target.endpoint, 'http://127.0.0.1:5000');
+    assert.equal(t?.target.plainHttp, true);
+    assert.equal(t?.source.canonical, 'docker.io');
+    assert.deepEqual(t?.mappings.map((m) => (Array.isArray(m.platform) ? m.platform.map((p: { text: string }) => p.text) : m.platform)), ['all', ['linux/amd64', 'linux/arm64']]);
+  });
+  it('names the missing environment variable', () => {
+    assert.throws(() => parseConfig(example('ferry-mirror.yaml'), 'ferry-mirror.yaml', { env: {} }), {
+      message: 'ferry-mirror.yaml:15: tasks[0].source.auth: environment variable HUB_AUTH is not set (referenced as ${HUB_AUTH}): set it before starting ferry, or write the value here',
+    });
+  });
+});
