@@ -150,7 +150,7 @@ describe('resume, stalls and limits', () => {
     let max = 0;
     const p = await proxy({
       upstream: { url: reg.url },
-      onRequest: async () => {
+      onRequest: async (): Promise<RequestDecision> => {
         inFlight++;
         max = Math.max(max, inFlight);
         await new Promise((r) => setTimeout(r, 30));
