@@ -61,28 +61,19 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   const srcRef = parseReference(strip(positionals[0]!));
   const dstRef = parseReference(strip(positionals[1]!), { defaultTag: srcRef.tag ?? null });
   const platforms = platformSelection(values.all ?? false, values.platform ?? []);
-  const srcCreds = values['src-creds'] ?? values.screds;
-  const dstCreds = values['dest-creds'] ?? values.dcreds;
-  const src = await connectRegistry(
-    srcRef.registry,
-    {
-      tlsVerify: tlsFlag(values['src-tls-verify'], '--src-tls-verify'),
-      certDir: values['src-cert-dir'],
-      endpoint: values['src-endpoint'],
-      credentials: srcCreds !== undefined ? staticCredentials(parseCredsFlag(srcCreds)) : undefined,
-    },
-    { logger },
-  );
-  const dst = await connectRegistry(
-    dstRef.registry,
-    {
-      tlsVerify: tlsFlag(values['dest-tls-verify'], '--dest-tls-verify'),
-      certDir: values['dest-cert-dir'],
-      endpoint: values['dest-endpoint'],
-      credentials: dstCreds !== undefined ? staticCredentials(parseCredsFlag(dstCreds)) : undefined,
-    },
-    { logger },
-  );
+  const connect = (side: 'src' | 'dest', registry: string, creds: string | undefined) =>
+    connectRegistry(
+      registry,
+      {
+        tlsVerify: tlsFlag(values[`${side}-tls-verify`], `--${side}-tls-verify`),
+        certDir: values[`${side}-cert-dir`],
+        endpoint: values[`${side}-endpoint`],
+        credentials: creds !== undefined ? staticCredentials(parseCredsFlag(creds)) : undefined,
+      },
+      { logger },
+    );
+  const src = await connect('src', srcRef.registry, values['src-creds'] ?? values.screds);
+  const dst = await connect('dest', dstRef.registry, values['dest-creds'] ?? values.dcreds);
   try {
     const events = (e: CopyEvent): void => {
       if (e.type === 'blob-done') logger.debug({ digest: e.digest, size: e.size, outcome: e.outcome, from: e.from }, 'blob');
