@@ -74,12 +74,12 @@ const SCRIPT = `
       sec.appendChild(h);
       var dl = el('dl');
       kv(dl, 'Last run', r ? when(r.finishedAt, now) + ', took ' + dur(r.durationMs) : '—');
-      if (r) kv(dl, 'Result', r.copied + ' copied, ' + r.upToDate + ' up to date, ' + r.failed + ' failed, ' + r.skipped + ' skipped; ' + bytes(r.bytes) + ', ' + r.pulls + ' pulls', 'counts');
+      if (r) kv(dl, 'Result', r.copied + ' copied, ' + r.upToDate + ' up to date, ' + r.failed + ' failed, ' + r.skipped + ' skipped; ' + bytes(r.bytes) + ', ' + r.pulls + (r.pulls === 1 ? ' pull' : ' pulls'), 'counts');
       if (r && r.error) kv(dl, 'Error', r.error, 'err');
       kv(dl, 'Last success', when(t.lastSuccessAt, now));
       kv(dl, 'Next run', when(t.nextRunAt, now));
       if (t.lastSkip) kv(dl, 'Last skipped', when(t.lastSkip.at, now) + ': ' + t.lastSkip.reason);
-      kv(dl, 'Pull budget', budgetText(t.budget, now));
+      if (t.budget) kv(dl, 'Pull budget', budgetText(t.budget, now));
       if (t.currentRun) {
         var c = t.currentRun;
         kv(dl, 'Running since', when(c.startedAt, now) + (c.planned ? ', ' + c.done + ' of ' + c.planned.images + ' images done' : ', ' + c.done + ' images done'));
@@ -144,6 +144,7 @@ const STYLE = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
 header{background:#1d2430;color:#fff;padding:14px 24px;display:flex;align-items:baseline;gap:16px}
 header h1{font-size:20px;margin:0}
+header .muted{color:#c3cad5}
 main{padding:16px 24px;max-width:1100px}
 #summary{display:flex;gap:8px;flex-wrap:wrap;margin-bottom:12px}
 .pill{display:inline-block;padding:2px 10px;border-radius:999px;background:#e4e7ec;font-size:13px}
