@@ -1,6 +1,9 @@
 import { isFerryError } from '../errors.js';
 import { createLogger } from '../log/pino-logger.js';
 import { copyCommand } from './commands/copy.js';
+import { planCommand } from './commands/plan.js';
+import { syncCommand } from './commands/sync.js';
+import { validateCommand } from './commands/validate.js';
 import { EXIT } from './exit-codes.js';
 
 export const USAGE = `ferry: container-image sync (a drop-in for dregsy)
@@ -8,9 +11,14 @@ export const USAGE = `ferry: container-image sync (a drop-in for dregsy)
 Usage:
   ferry copy SOURCE DEST [options]     copy one image (ferry copy --help)
   ferry -config=FILE [-run=REGEX]      run a dregsy config (as dregsy does)
-  ferry sync --config FILE [--once]    the same, ferry style
-  ferry validate --config FILE         check a config and exit
-  ferry plan --config FILE             show what a sync would do, copying nothing
+  ferry -config=FILE -once            run every selected task once, then exit (0, or 1 on errors)
+  ferry sync --config FILE [--once] [--task REGEX] [--strict]
+                                       the same, ferry style
+  ferry validate --config FILE [--strict]
+                                       check a config and exit (0 valid, 1 invalid)
+  ferry plan --config FILE [--task REGEX] [--output text|json]
+                                       show what a sync would do, copying nothing
+                                       (0 in sync, 3 drift, 1 error)
 `;
 
 /** Entry point: returns the exit code. Errors a user can cause print their message, not a stack. */
@@ -23,6 +31,12 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
     switch (cmd) {
       case 'copy':
         return await copyCommand(rest, logger, out);
+      case 'sync':
+        return await syncCommand(rest, { logger: createLogger({ destination: out }), out });
+      case 'validate':
+        return await validateCommand(rest, out, err);
+      case 'plan':
+        return await planCommand(rest, logger, out, err);
       case undefined:
       case 'help':
       case '-h':
@@ -30,6 +44,8 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
         out.write(USAGE);
         return cmd === undefined ? EXIT.usage : EXIT.ok;
       default:
+        // dregsy's command line: ferry -config=FILE [-run=REGEX]
+        if (cmd.startsWith('-')) return await syncCommand(argv, { logger: createLogger({ destination: out }), out });
         err.write(`ferry: unknown command "${cmd}"\n\n${USAGE}`);
         return EXIT.usage;
     }

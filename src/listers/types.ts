@@ -1,0 +1,15 @@
+/** Lists a source registry's repositories for `from: regex:` mappings (dregsy's repo listers, spec §3). */
+export interface RepositoryLister {
+  /** e.g. `catalog`, `dockerhub spaceone`, `harbor project` — for logs */
+  readonly describe: string;
+  /** Repository names without a leading slash (`team/app`); official Hub images may come without `library/`. */
+  list(signal?: AbortSignal): Promise<string[]>;
+}
+
+export type FetchFn = typeof fetch;
+
+/** A literal namespace at the start of a `from` regex (`spaceone/plugin-.*` → `spaceone`), if it has one. */
+export function literalNamespace(pattern: string): string | undefined {
+  const m = /^\^?([a-z0-9][a-z0-9._-]*)\//.exec(pattern);
+  return m?.[1];
+}
