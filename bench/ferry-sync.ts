@@ -8,6 +8,7 @@
  *
  * Target repositories have the source names. Prints one JSON line with counts and timings.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +28,8 @@ export interface FerrySyncReport {
   blobs: { copied: number; mounted: number; existing: number };
   listMs: number;
   wallMs: number;
+  /** TCP connections opened (undici diagnostics channel) */
+  connections: number;
   errors: string[];
 }
 
@@ -52,8 +55,9 @@ async function main(): Promise<void> {
   const listLimit = new Semaphore(Number(values.lists));
   const report: FerrySyncReport = {
     repositories: repos.length, images: 0, copied: 0, upToDate: 0, manifestGets: 0, bytes: 0,
-    blobs: { copied: 0, mounted: 0, existing: 0 }, listMs: 0, wallMs: 0, errors: [],
+    blobs: { copied: 0, mounted: 0, existing: 0 }, listMs: 0, wallMs: 0, connections: 0, errors: [],
   };
+  subscribe('undici:client:connected', () => void report.connections++);
   let listed = 0;
   try {
     await Promise.all(

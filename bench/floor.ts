@@ -71,7 +71,8 @@ async function main(): Promise<void> {
     const refs = readFileSync(values['refs-file']!, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
     const heads = refs.flatMap(([repository, tag]) => [`${src}/v2/${repository}/manifests/${tag}`, `${dst}/v2/${repository}/manifests/${tag}`]);
     await pool(heads, concurrency, async (url) => {
-      const res = await request(url, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, dispatcher });
+      // reset: false keeps the connection (undici closes it after every HEAD by default, undici issue #258)
+      const res = await request(url, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, dispatcher, reset: false });
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`HEAD ${url}: ${res.statusCode}`);
       requests++;

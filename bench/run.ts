@@ -11,6 +11,7 @@
  * case it goes to bench/.out/benchmarks.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -44,6 +45,7 @@ const SCALE_IMAGES = 16;
 const OUT = join(ROOT, 'bench', '.out');
 const fullRun = !quick && only.size === 4 && RUNS >= 3 && SCALE_REPOS === 1000 && SCALE_TAGS === 20;
 
+const loadStart = loadavg()[0]!.toFixed(2);
 const log = (msg: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 // ------------------------------------------------------------------------------------------------ runners
@@ -77,7 +79,7 @@ function writeLines(name: string, lines: string[]): string {
 }
 
 interface FerryRun extends ProcResult {
-  report: { images: number; copied: number; upToDate: number; manifestGets: number; bytes: number; blobs: Record<string, number>; listMs: number; wallMs: number; errors: string[] };
+  report: { images: number; copied: number; upToDate: number; manifestGets: number; bytes: number; blobs: Record<string, number>; listMs: number; wallMs: number; connections: number; errors: string[] };
 }
 
 async function ferrySync(src: RegistryHandle, dst: RegistryHandle, reposFile: string, images = FERRY_IMAGES): Promise<FerryRun> {
@@ -132,6 +134,7 @@ interface ColdNoop {
   noopGets: Record<Tool, number[]>;
   noopRequests: Record<Tool, number[]>;
   ferryBytes: number[];
+  ferryConnections: { cold: number[]; noop: number[] };
 }
 
 const MANIFEST_PATH = /^\/v2\/.+\/manifests\/[^/]+$/;
@@ -145,7 +148,7 @@ async function coldNoop(): Promise<ColdNoop> {
     const reposFile = writeLines('seed-repos.txt', fx.repositories);
     const blobsFile = writeLines('seed-blobs.txt', fx.uniqueBlobs.map((b) => `${b.repository} ${b.digest} ${b.size}`));
     const empty = (): Record<Tool, number[]> => ({ ferry: [], 'skopeo sync': [], 'dregsy way': [] });
-    const out: ColdNoop = { fixture: fx, cold: empty(), coldRss: empty(), floor: [], noop: empty(), noopGets: empty(), noopRequests: empty(), ferryBytes: [] };
+    const out: ColdNoop = { fixture: fx, cold: empty(), coldRss: empty(), floor: [], noop: empty(), noopGets: empty(), noopRequests: empty(), ferryBytes: [], ferryConnections: { cold: [], noop: [] } };
     const sourceLog = async (): Promise<{ gets: number; all: number }> => {
       const entries = await src.accessLog(200);
       return { gets: entries.filter((e) => e.method === 'GET' && MANIFEST_PATH.test(e.path.replace(/\?.*$/, ''))).length, all: entries.length };
@@ -165,6 +168,7 @@ async function coldNoop(): Promise<ColdNoop> {
           const r = await ferrySync(src, dst, reposFile);
           if (r.report.images !== fx.images || r.report.copied !== fx.images) throw new Error(`ferry cold copied ${r.report.copied}/${r.report.images} of ${fx.images}`);
           out.ferryBytes.push(r.report.bytes);
+          out.ferryConnections.cold.push(r.report.connections);
           cold = r;
         } else cold = tool === 'skopeo sync' ? await skopeoSync(src, dst, fx) : await dregsyWay(src, dst, fx);
         out.cold[tool].push(cold.wallMs);
@@ -172,7 +176,10 @@ async function coldNoop(): Promise<ColdNoop> {
         const before = await sourceLog();
         const noop = tool === 'ferry' ? await ferrySync(src, dst, reposFile) : tool === 'skopeo sync' ? await skopeoSync(src, dst, fx) : await dregsyWay(src, dst, fx);
         const after = await sourceLog();
-        if ('report' in noop && noop.report.upToDate !== fx.images) throw new Error(`ferry no-op found ${noop.report.upToDate}/${fx.images} up to date`);
+        if ('report' in noop) {
+          if (noop.report.upToDate !== fx.images) throw new Error(`ferry no-op found ${noop.report.upToDate}/${fx.images} up to date`);
+          out.ferryConnections.noop.push(noop.report.connections);
+        }
         out.noop[tool].push(noop.wallMs);
         out.noopGets[tool].push(after.gets - before.gets);
         out.noopRequests[tool].push(after.all - before.all);
@@ -233,6 +240,7 @@ interface Scale {
   ferryWall: number[];
   ferryRss: number[];
   ferryListMs: number[];
+  ferryConnections: number[];
   headsPerSec: number[];
   floorRss: number[];
 }
@@ -248,9 +256,7 @@ async function scale(): Promise<Scale> {
     const reposFile = writeLines('scale-repos.txt', fx.repositories);
     const refsFile = writeLines('scale-refs.txt', fx.repositories.flatMap((r) => fx.tags.map((t) => `${r} ${t}`)));
     const tags = fx.repositories.length * fx.tags.length;
-    const out: Scale = { tags, ferryWall: [], ferryRss: [], ferryListMs: [], headsPerSec: [], floorRss: [] };
-    // warm both registries' caches and the page cache once, so the first measured run is not special
-    await floor('head', src, dst, refsFile, SCALE_IMAGES);
+    const out: Scale = { tags, ferryWall: [], ferryRss: [], ferryListMs: [], ferryConnections: [], headsPerSec: [], floorRss: [] };
     for (let i = 0; i < RUNS; i++) {
       const f = await floor('head', src, dst, refsFile, SCALE_IMAGES);
       out.headsPerSec.push(f.report.requests / (f.report.wallMs / 1000));
@@ -259,8 +265,9 @@ async function scale(): Promise<Scale> {
       if (r.report.upToDate !== tags) throw new Error(`scale: ferry found ${r.report.upToDate}/${tags} up to date (copied ${r.report.copied})`);
       out.ferryWall.push(r.wallMs);
       out.ferryListMs.push(r.report.listMs);
+      out.ferryConnections.push(r.report.connections);
       if (r.peakRss) out.ferryRss.push(r.peakRss);
-      log(`run ${i + 1}: HEAD floor ${(f.report.requests / (f.report.wallMs / 1000)).toFixed(0)} HEADs/s; ferry ${fmtMs(r.wallMs)} = ${(tags / (r.wallMs / 1000)).toFixed(0)} tags/s, peak RSS ${fmtMB(r.peakRss)}`);
+      log(`run ${i + 1}: HEAD floor ${(f.report.requests / (f.report.wallMs / 1000)).toFixed(0)} HEADs/s; ferry ${fmtMs(r.wallMs)} = ${(tags / (r.wallMs / 1000)).toFixed(0)} tags/s, peak RSS ${fmtMB(r.peakRss)}, ${r.report.connections} TCP connections`);
     }
     return out;
   } finally {
@@ -277,7 +284,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
   L.push('# ferry benchmarks', '');
   L.push(`Generated by \`npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, in ${fmtMs(totalMs)}.`, '');
   L.push('| machine | |', '|---|---|');
-  L.push(`| CPUs (nproc) | ${nproc} (${machine.cpus}) |`, `| memory | ${machine.memory} |`, `| node | ${machine.node} |`, `| skopeo | ${machine.skopeo} |`, `| registry | ${machine.registry} (filesystem storage, plain HTTP on 127.0.0.1) |`);
+  L.push(`| CPUs (nproc) | ${nproc} (${machine.cpus}) |`, `| memory | ${machine.memory} |`, `| node | ${machine.node} |`, `| skopeo | ${machine.skopeo} |`, `| registry | ${machine.registry} (filesystem storage, plain HTTP on 127.0.0.1) |`, `| load average (1 min) at start / end | ${loadStart} / ${loadavg()[0]!.toFixed(2)} |`);
   L.push('', `Medians of ${RUNS} runs; ratios are ratios of medians measured in the same benchmark run. Peak RSS from GNU time (\`%M\`).`, '');
   if (cn) {
     const fx = cn.fixture;
@@ -298,7 +305,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     L.push(`| cold: ferry ≤ 1.3 × raw-transfer floor | ${fmtRatio(coldVsFloor)} | ${pass(coldVsFloor <= 1.3)} |`);
     L.push(`| no-op: ferry ≤ 0.3 × skopeo sync | ${fmtRatio(noopVsSkopeo)} (dregsy way: ${fmtRatio(n('ferry') / n('dregsy way'))}) | ${pass(noopVsSkopeo <= 0.3)} |`);
     L.push(`| no-op: 0 source manifest GETs | ${gets} (skopeo sync ${median(cn.noopGets['skopeo sync'])}, dregsy way ${median(cn.noopGets['dregsy way'])}, for ${fx.images} tags) | ${pass(gets === 0)} |`, '');
-    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run.`, '');
+    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run and opened ${median(cn.ferryConnections.cold)} TCP connections cold, ${median(cn.ferryConnections.noop)} no-op.`, '');
   }
   if (mem) {
     const big = median(mem.big);
@@ -323,7 +330,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     L.push('## Scale', '');
     L.push(`${sc.tags.toLocaleString('en')} tags (${SCALE_REPOS} repositories × ${SCALE_TAGS} tags), all already in sync. ferry (${SCALE_IMAGES} images in flight) lists every repository's tags and decides every tag with a HEAD on the source and one on the target; its time includes process start and tag listing (${fmtMs(median(sc.ferryListMs))} until the last listing returned). Floor: a plain loop of manifest HEADs (same Accept header, ${SCALE_IMAGES} in flight) over the same tags on both registries, divided by the 2 requests ferry needs per tag.`, '');
     L.push('| measure | value |', '|---|---|');
-    L.push(`| ferry wall time | ${fmtMs(median(sc.ferryWall))} |`, `| ferry tags checked per second | ${tagsPerSec.toFixed(0)} |`, `| HEAD floor | ${heads.toFixed(0)} HEADs/s = ${floorTags.toFixed(0)} tags/s |`, `| ferry peak RSS | ${fmtMB(rss)} |`, '');
+    L.push(`| ferry wall time | ${fmtMs(median(sc.ferryWall))} |`, `| ferry tags checked per second | ${tagsPerSec.toFixed(0)} |`, `| HEAD floor | ${heads.toFixed(0)} HEADs/s = ${floorTags.toFixed(0)} tags/s |`, `| ferry peak RSS | ${fmtMB(rss)} |`, `| ferry TCP connections opened | ${median(sc.ferryConnections)} for ${2 * sc.tags + SCALE_REPOS} requests |`, '');
     L.push('| target | measured | status |', '|---|---|---|');
     L.push(`| ≥ 0.8 × floor | ${fmtRatio(tagsPerSec / floorTags)} | ${pass(tagsPerSec / floorTags >= 0.8)} |`);
     L.push(`| peak RSS ≤ 150 MB | ${fmtMB(rss)} | ${pass(rss <= 150e6)} |`, '');

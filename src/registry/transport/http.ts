@@ -64,6 +64,9 @@ export function undiciHttp(dispatcher: Dispatcher): HttpFn {
         body: req.body ?? null,
         dispatcher,
         signal: req.signal,
+        // undici closes the connection after every HEAD unless told not to (nodejs/undici#258, for servers that
+        // send a body anyway); registries do not, and ferry decides everything with HEADs: keep the connection.
+        ...(req.method === 'HEAD' ? { reset: false } : {}),
       });
       return { status: res.statusCode, headers: res.headers as HttpResponse['headers'], body: res.body, url: req.url };
     } catch (e) {
