@@ -33,6 +33,8 @@ export interface BlobStream {
   body: Readable;
   /** the offset the body starts at (0 unless a Range request was honoured) */
   offset: number;
+  /** the body's Content-Length, when the registry sent one */
+  length?: number;
 }
 
 /**
@@ -65,9 +67,15 @@ export async function openBlob(
       await drain(res.body);
       throw new FerryError('RESPONSE_INVALID', `registry ${client.registry} answered a Range request for blob ${digest} with the wrong range`, ctx);
     }
-    return { body: res.body, offset: start };
+    return { body: res.body, offset: start, ...lengthOf(res) };
   }
-  return { body: res.body, offset: 0 };
+  return { body: res.body, offset: 0, ...lengthOf(res) };
+}
+
+function lengthOf(res: { headers: Record<string, string | string[] | undefined> }): { length?: number } {
+  const v = header(res, 'content-length');
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? { length: n } : {};
 }
 
 /**

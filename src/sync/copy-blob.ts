@@ -5,6 +5,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { VerifyStream } from '../oci/verify-stream.js';
 import { headBlob, mountBlob, openBlob } from '../registry/blobs.js';
 import type { RegistryClient } from '../registry/client.js';
+import { drain } from '../registry/transport/http.js';
 import { backoffDelay } from '../registry/transport/retry.js';
 import { cancelUpload, startUpload, uploadBlob, type UploadMode, type UploadSession } from '../registry/uploads.js';
 import type { BlobTransfers } from './blob-transfers.js';
@@ -87,9 +88,22 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
   c.events({ type: 'blob-started', digest: desc.digest, size: desc.size, repository: c.dstRepo });
   const source = resumableSource({
     size: desc.size,
-    open: (offset) => openBlob(c.src, c.srcRepo, desc.digest, { offset, signal: c.signal }),
+    open: async (offset) => {
+      const blob = await openBlob(c.src, c.srcRepo, desc.digest, { offset, signal: c.signal });
+      // A registry announcing another size than the descriptor's is wrong, not merely interrupted.
+      if (blob.length !== undefined && blob.offset + blob.length !== desc.size) {
+        await drain(blob.body);
+        throw new FerryError(
+          'SIZE_MISMATCH',
+          `blob ${desc.digest} from registry ${c.src.registry}, repository ${c.srcRepo} is ${blob.offset + blob.length} bytes, its descriptor says ${desc.size}; refusing it`,
+          ctx,
+        );
+      }
+      return blob;
+    },
     clock: c.src.clock,
     backoff: c.src.backoff,
+    what: `blob ${desc.digest} from registry ${c.src.registry}, repository ${c.srcRepo}`,
     random: c.src.random,
     signal: c.signal,
     onResume: (offset, attempt, error) => c.src.logger.debug({ ...ctx, offset, attempt, error }, 'resuming blob download'),

@@ -15,6 +15,8 @@ export interface ResumableOptions {
   /** how many times a broken or truncated download is resumed (default 5) */
   maxResumes?: number;
   signal?: AbortSignal;
+  /** names the blob in errors: "blob sha256:… from registry r, repository a/b" */
+  what?: string;
   onResume?: (offset: number, attempt: number, error: string) => void;
 }
 
@@ -52,7 +54,7 @@ async function* generate(o: ResumableOptions): AsyncGenerator<Buffer> {
         if (!body.destroyed) body.destroy();
       }
       if (offset >= o.size) return;
-      error = new FerryError('NETWORK_ERROR', `download ended early after ${offset} of ${o.size} bytes`);
+      error = new FerryError('NETWORK_ERROR', `download${o.what ? ` of ${o.what}` : ''} ended early after ${offset} of ${o.size} bytes`);
     } catch (e) {
       const err = isFerryError(e) ? e : transportError(e, {});
       if (!err.retryable) throw err;
