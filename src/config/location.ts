@@ -11,7 +11,7 @@ import type { RawNode } from './yaml-tree.js';
 
 export const LOCATION_KEYS = ['registry', 'auth', 'auth-refresh', 'skip-tls-verify', 'lister'] as const;
 const LISTER_KEYS = ['type', 'search'] as const;
-const LISTER_TYPES = ['catalog', 'dockerhub', 'index'] as const;
+const LISTER_TYPES = ['catalog', 'dockerhub', 'index', 'harbor'] as const;
 
 export interface LocationContext {
   d: Diagnostics;
@@ -104,11 +104,11 @@ function readLister(d: Diagnostics, n: RawNode | undefined, path: string): Repos
   const type = readString(d, f('type'), `${path}.type`);
   const search = readString(d, f('search'), `${path}.search`);
   if (type === undefined || type === '') {
-    d.error(m.line, path, `no lister type set; use type: catalog, dockerhub or index`);
+    d.error(m.line, path, `no lister type set; use type: catalog, dockerhub, index or harbor`);
     return undefined;
   }
   if (!(LISTER_TYPES as readonly string[]).includes(type)) {
-    d.error(f('type')?.line ?? m.line, `${path}.type`, `invalid lister type: ${type}; use catalog, dockerhub or index`);
+    d.error(f('type')?.line ?? m.line, `${path}.type`, `invalid lister type: ${type}; use catalog, dockerhub, index or harbor`);
     return undefined;
   }
   if (type === 'index' && !search) {

@@ -82,7 +82,7 @@ export interface EcrInfo {
 }
 
 export interface RepositoryListerConfig {
-  readonly type: 'catalog' | 'dockerhub' | 'index';
+  readonly type: 'catalog' | 'dockerhub' | 'index' | 'harbor';
   readonly search?: string;
 }
 
