@@ -62,18 +62,36 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
   return done('copied', bytes);
 }
 
+/**
+ * Registries that refused a single streamed PATCH or a large monolithic PUT (413/416, as GHCR does above
+ * 4 MiB): uploads to them use fixed-size chunks honouring OCI-Chunk-Min-Length from then on.
+ */
+const needsChunks = new WeakSet<object>();
+
+function refusesWholeBody(err: FerryError): boolean {
+  const status = err.context.status;
+  return (status === 413 || status === 416) && (err.context.method === 'PATCH' || err.context.method === 'PUT');
+}
+
 async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSession | undefined): Promise<number> {
   const attempts = c.attempts ?? 3;
   let session = first;
   for (let attempt = 1; ; attempt++) {
     session ??= await startUpload(c.dst, c.dstRepo, c.signal);
+    const mode = needsChunks.has(c.dst) ? 'chunked' : c.uploadMode;
     try {
-      await stream(c, desc, session);
+      await stream(c, desc, session, mode);
       return desc.size;
     } catch (e) {
       await cancelUpload(c.dst, c.dstRepo, session.location);
       session = undefined;
       const err = isFerryError(e) ? e : new FerryError('NETWORK_ERROR', String(e), {}, { cause: e });
+      if (mode !== 'chunked' && refusesWholeBody(err) && !c.signal?.aborted) {
+        needsChunks.add(c.dst);
+        c.dst.logger.info({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest, status: err.context.status }, 'registry refused a whole-body upload; switching to chunked uploads');
+        attempt--;
+        continue;
+      }
       const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH';
       if (!again || attempt >= attempts || c.signal?.aborted) throw err;
       c.events({ type: 'blob-retry', digest: desc.digest, attempt, error: err.message });
@@ -83,7 +101,7 @@ async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSessi
 }
 
 /** One attempt: source (resumable) → verify → upload, all streaming, with progress events. */
-async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSession): Promise<void> {
+async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSession, mode: UploadMode | undefined): Promise<void> {
   const ctx = { registry: c.src.registry, repository: c.srcRepo, digest: desc.digest };
   c.events({ type: 'blob-started', digest: desc.digest, size: desc.size, repository: c.dstRepo });
   const source = resumableSource({
@@ -128,7 +146,7 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     progress.destroy(e as Error);
     throw e;
   };
-  const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, progress, { mode: c.uploadMode, signal: c.signal }).catch(fail);
+  const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, progress, { mode, signal: c.signal }).catch(fail);
   const piping = pipeline(source, verify, progress).catch(fail);
   await Promise.allSettled([uploading, piping]);
   if (first !== undefined) throw first;
