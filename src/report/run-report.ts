@@ -88,8 +88,10 @@ export interface RunReportOptions {
   bus: SyncEventBus;
   /** write the JSON report here after every task run (atomically: temp file + rename) */
   file?: string;
-  /** log the one-line summary of every task run at info (warn when it failed) */
+  /** for write errors, and the summary lines when `logSummaries` is set */
   logger?: Logger;
+  /** log the one-line summary of every task run at info (warn when it failed); off by default (the runner logs its own) */
+  logSummaries?: boolean;
   now?: () => number;
 }
 
@@ -140,7 +142,7 @@ export function attachRunReport(o: RunReportOptions): RunReporter {
       const s = e.summary;
       done.set(s.task, reportTask(s, pending.get(s.task) ?? []));
       pending.delete(s.task);
-      if (o.logger) (s.ok ? o.logger.info : o.logger.warn).call(o.logger, summaryFields(s), formatTaskSummary(s));
+      if (o.logger && o.logSummaries) (s.ok ? o.logger.info : o.logger.warn).call(o.logger, summaryFields(s), formatTaskSummary(s));
       if (o.file) write(o.file);
     }
   });

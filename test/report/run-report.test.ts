@@ -36,7 +36,7 @@ describe('run report', () => {
     const file = join(dir, 'sub', 'report.json');
     const bus = new SyncEventBus();
     const { lines, logger } = recorder();
-    const rep = attachRunReport({ bus, file, logger, now: () => Date.UTC(2025, 0, 2) });
+    const rep = attachRunReport({ bus, file, logger, logSummaries: true, now: () => Date.UTC(2025, 0, 2) });
     emitRun(bus, 'hub', Date.UTC(2025, 0, 1, 10), Date.UTC(2025, 0, 1, 10, 1), [
       image('hub', 0, 'copied', { durationMs: 4200 }),
       image('hub', 1, 'failed', { mapping: 2 }),
