@@ -1,5 +1,5 @@
 /** Child process for the progress test: attaches progress to stdout and emits a synthetic copy. */
-import { attachProgress } from '../../src/cli/progress.js';
+import { attachProgress } from '../../src/progress/progress.js';
 import { SyncEventBus } from '../../src/sync/run-events.js';
 import { D1, D2, image } from '../server/synthetic.js';
 

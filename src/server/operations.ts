@@ -1,0 +1,51 @@
+import { attachProgress } from '../progress/progress.js';
+import type { Logger } from '../log/logger.js';
+import { attachRunReport } from '../report/run-report.js';
+import type { SyncEventBus } from '../sync/run-events.js';
+import { startOpsServer, type OpsServer } from './http-server.js';
+import { createMetrics } from './metrics.js';
+import { StatusStore } from './status-store.js';
+
+export interface OperationsOptions {
+  bus: SyncEventBus;
+  /** `--listen ADDR`: serve /metrics, /healthz, /readyz, /status and the status page */
+  listen?: string;
+  /** `--report FILE`: the JSON run report, rewritten after every task run */
+  reportFile?: string;
+  /** live progress on this stream when it is a terminal (nothing otherwise) */
+  progressStream?: NodeJS.WritableStream;
+  logger: Logger;
+}
+
+export interface Operations {
+  server?: OpsServer;
+  /** flushes the report, stops the server and the progress display */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything that observes a sync from the outside, subscribed to its event bus before the first event:
+ * status store + metrics + HTTP server, run report, progress. Call `close()` when the command ends.
+ */
+export async function setupOperations(o: OperationsOptions): Promise<Operations> {
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    if (o.progressStream) closers.push(attachProgress(o.bus, o.progressStream));
+    if (o.reportFile) {
+      const rep = attachRunReport({ bus: o.bus, file: o.reportFile, logger: o.logger });
+      closers.push(() => rep.close());
+    }
+    let server: OpsServer | undefined;
+    if (o.listen !== undefined) {
+      server = await startOpsServer({ listen: o.listen, bus: o.bus, store: new StatusStore(), metrics: createMetrics(), logger: o.logger });
+      closers.push(() => server?.close());
+    }
+    return { ...(server ? { server } : {}), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
