@@ -7,6 +7,8 @@ import { parseCredsFlag, staticCredentials } from '../../registry/auth/credentia
 import { connectRegistry } from '../../registry/connect.js';
 import { copyImage } from '../../sync/copy-image.js';
 import type { CopyEvent } from '../../sync/events.js';
+import { SyncEventBus } from '../../sync/run-events.js';
+import { attachProgress } from '../../progress/progress.js';
 import { EXIT } from '../exit-codes.js';
 
 export const COPY_USAGE = `Usage: ferry copy [options] SOURCE-IMAGE DESTINATION-IMAGE
@@ -74,8 +76,14 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     );
   const src = await connect('src', srcRef.registry, values['src-creds'] ?? values.screds);
   const dst = await connect('dest', dstRef.registry, values['dest-creds'] ?? values.dcreds);
+  // live progress on a terminal (stderr); nothing when stderr is not a TTY
+  const bus = new SyncEventBus();
+  const stopProgress = attachProgress(bus, process.stderr);
+  const [source, target] = [formatReference(srcRef), formatReference(dstRef)];
+  bus.emit({ type: 'image-started', task: 'copy', source, target });
   try {
     const events = (e: CopyEvent): void => {
+      bus.emit({ type: 'copy', task: 'copy', source, target, event: e });
       if (e.type === 'blob-done') logger.debug({ digest: e.digest, size: e.size, outcome: e.outcome, from: e.from }, 'blob');
       else if (e.type === 'manifest-pushed') logger.debug({ repository: e.repository, reference: e.reference, digest: e.digest }, 'manifest pushed');
     };
@@ -90,6 +98,7 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     }
     return EXIT.ok;
   } finally {
+    stopProgress();
     await Promise.all([src.close(), dst.close()]);
   }
 }

@@ -7,14 +7,15 @@ import { watchConfig } from '../../scheduler/config-watch.js';
 import { runDaemon, type SignalSource } from '../../scheduler/daemon.js';
 import { createRuntime } from '../../sync/runtime.js';
 import { SyncEventBus } from '../../sync/run-events.js';
+import { setupOperations } from '../../server/operations.js';
 import { EXIT } from '../exit-codes.js';
 import { parseGoFlags } from '../go-flags.js';
 import { loadForCli } from '../load-for-cli.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
-export const SYNOPSIS = 'synopsis: ferry -config={config file} [-run {task name regex}] [-once]\n       ferry sync --config FILE [--once] [--task REGEX] [--strict]';
+export const SYNOPSIS = 'synopsis: ferry -config={config file} [-run {task name regex}] [-once] [-listen ADDR] [-report FILE]\n       ferry sync --config FILE [--once] [--task REGEX] [--strict] [--listen ADDR] [--report FILE]';
 
-const SPEC = { config: 'string', run: 'string', once: 'bool', strict: 'bool', help: 'bool' } as const;
+const SPEC = { config: 'string', run: 'string', once: 'bool', strict: 'bool', help: 'bool', listen: 'string', report: 'string' } as const;
 const ALIASES = { task: 'run', h: 'help' };
 
 export interface SyncCommandDeps {
@@ -56,17 +57,27 @@ export async function syncCommand(argv: string[], deps: SyncCommandDeps): Promis
   const initial = await loadForCli(file, strict, logger);
   if (!initial) return EXIT.failure;
   const bus = deps.bus ?? new SyncEventBus();
-  return runDaemon({
-    initial,
-    reload: () => loadConfig(file, { strict }),
-    select,
-    once: v.once === true,
-    runtime: (config) => createRuntime(config, { logger, clock: systemClock, bus }),
-    watch: (f, onChange) => watchConfig(f, onChange, { clock: systemClock, logger }),
-    signals: deps.signals ?? (process as unknown as SignalSource),
-    logger,
-    clock: systemClock,
+  const ops = await setupOperations({
     bus,
+    logger,
+    ...(typeof v.listen === 'string' ? { listen: v.listen } : {}),
+    ...(typeof v.report === 'string' ? { reportFile: v.report } : {}),
+    ...(v.once === true ? { progressStream: process.stderr } : {}),
   });
+  try {
+    return await runDaemon({
+      initial,
+      reload: () => loadConfig(file, { strict }),
+      select,
+      once: v.once === true,
+      runtime: (config) => createRuntime(config, { logger, clock: systemClock, bus }),
+      watch: (f, onChange) => watchConfig(f, onChange, { clock: systemClock, logger }),
+      signals: deps.signals ?? (process as unknown as SignalSource),
+      logger,
+      clock: systemClock,
+      bus,
+    });
+  } finally {
+    await ops.close();
+  }
 }
-
