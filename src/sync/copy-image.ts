@@ -39,6 +39,11 @@ export interface CopyImageOptions {
   copyForeignLayers?: boolean;
   /** copy even when the target already holds the source digest */
   force?: boolean;
+  /**
+   * HEAD answers the caller just got (a sync plan): the source digest, and the target reference's digest
+   * (null when absent). Given, ferry does not ask the same questions again.
+   */
+  known?: { sourceDigest: Digest; targetDigest: Digest | null };
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -83,7 +88,9 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   const result: CopyImageResult = { action: 'up-to-date', source, target, targetDigest: '', bytes: 0, blobs: { copied: 0, mounted: 0, existing: 0 }, manifestGets: 0, durationMs: 0 };
   const run: Run = { src, dst, srcRef, dstRef, o, result };
 
-  const head = await headManifest(src, srcRef.repository, referenceOf(srcRef), { signal: o.signal });
+  const head = o.known
+    ? { digest: o.known.sourceDigest, mediaType: '', size: -1 }
+    : await headManifest(src, srcRef.repository, referenceOf(srcRef), { signal: o.signal });
   if (!head) {
     throw new FerryError('NOT_FOUND', `source image ${source} not found (registry ${src.registry}, repository ${srcRef.repository}, reference ${referenceOf(srcRef)})`, {
       registry: src.registry,
@@ -94,8 +101,8 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   const memoKey = head.digest && selection.kind === 'some' ? `${head.digest}|${describeSelection(selection)}` : undefined;
   const expected = selection.kind === 'all' ? head.digest : memoKey ? o.memo?.get(memoKey) : undefined;
   if (expected && !o.force) {
-    const have = await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true });
-    if (have?.digest === expected) {
+    const have = o.known && selection.kind === 'all' ? o.known.targetDigest : (await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true }))?.digest;
+    if (have === expected) {
       o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: head.digest, targetDigest: expected });
       return { ...result, sourceDigest: head.digest, targetDigest: expected, durationMs: dst.clock.now() - started };
     }

@@ -182,6 +182,8 @@ async function copyOne(
       transfers: deps.transfers,
       memo: deps.memo,
       events,
+      // the plan's HEADs are seconds old: do not ask the registries again
+      ...(a.sourceDigest ? { known: { sourceDigest: a.sourceDigest, targetDigest: a.targetDigest ?? null } } : {}),
       logger: blobLog,
       ...(signal ? { signal } : {}),
     });

@@ -103,8 +103,9 @@ describe('Docker Hub pull budget', () => {
     assert.match(line.message, /needs 8 manifest pulls; 5 of 5 left \(reserve 2\); 5 will wait/);
 
     const windows = await runThroughWindows(s, () => {
-      // Paused at the reserve: the source still has the reserve left, ferry stopped GETting before it.
-      assert.equal(s.hub.remaining(), 2);
+      // Paused at the reserve: the source still has at least the reserve left (a second copy's GET may still
+      // be in flight when the first one starts waiting), ferry stopped GETting before going below it.
+      assert.ok(s.hub.remaining() >= 2, `remaining ${s.hub.remaining()} at a pause`);
       const st = s.budget.state(s.srcReg.host);
       assert.ok(st && st.waiting > 0 && st.resetAtMs !== undefined, 'waiting copies and a resume time are visible');
     });
