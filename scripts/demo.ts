@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { makeImage, makeIndex, pushImage } from '../test/harness/images.js';
 import { startProxy } from '../test/harness/proxy.js';
 import { startRegistry } from '../test/harness/registry.js';
+import type { RunReport } from '../src/report/run-report.js';
 
 const BIN = join(import.meta.dirname, '../bin/ferry.js');
 
@@ -107,9 +108,13 @@ tasks:
     const gets1 = counter.count({ method: 'GET', pathRegex: /\/manifests\// });
 
     section('report');
-    const rows = JSON.parse(await readFile(report, 'utf8')) as { images?: Array<{ source: string; target: string; action: string; bytes: number }> } | Array<{ source: string; target: string; action: string; bytes: number }>;
-    const images = Array.isArray(rows) ? rows : rows.images ?? [];
-    for (const r of images) console.log(`${r.action.padEnd(11)} ${r.source} → ${r.target} (${r.bytes} bytes)`);
+    const doc = JSON.parse(await readFile(report, 'utf8')) as RunReport;
+    const images = doc.tasks.flatMap((t) => t.images);
+    for (const t of doc.tasks) {
+      console.log(`task ${t.task}: ${t.copied} copied, ${t.upToDate} up to date, ${t.failed} failed, ${t.bytes} bytes, ${t.pulls} pulls, ${t.durationMs} ms`);
+      for (const r of t.images) console.log(`  ${r.action.padEnd(11)} ${r.source} → ${r.target} (${r.bytes} bytes, ${r.digest?.slice(0, 19)}…)`);
+    }
+    console.log(`(set FERRY_DEMO_KEEP=1 to keep the config and the JSON report: ${report})`);
 
     section('ferry sync --once (second run: nothing changed, HEAD requests only)');
     counter.reset();
@@ -126,7 +131,8 @@ tasks:
   } finally {
     await counter.stop();
     await Promise.all([hub.stop(), harbor.stop()]);
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.FERRY_DEMO_KEEP) console.log(`kept ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
