@@ -36,7 +36,13 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
   const level = (s.level ?? env.LOG_LEVEL ?? 'info').toLowerCase();
   const format = s.format ?? (env.LOG_FORMAT?.toLowerCase() === 'json' ? 'json' : 'text');
   const dest = s.destination ?? process.stderr;
-  const opts = { level: level === 'warning' ? 'warn' : level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined };
+  const methods = s.methods ?? truthy(env.LOG_METHODS);
+  const opts = {
+    level: level === 'warning' ? 'warn' : level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: undefined,
+    ...(methods ? { mixin: () => ({ method: callerMethod() }) } : {}),
+  };
   let logger: PinoLogger;
   if (format === 'json') {
     logger = pino(opts, dest as NodeJS.WritableStream & { write: (s: string) => boolean });
@@ -50,4 +56,20 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && /^(1|true|yes|on)$/i.test(v);
+}
+
+/**
+ * The function that called the logger (dregsy's LOG_METHODS shows the Go method): the first stack frame outside
+ * pino and this module. Costs a stack capture per line, which is why it is opt-in.
+ */
+export function callerMethod(): string | undefined {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  for (const f of frames) {
+    if (/node_modules[\\/]pino|pino-logger\.|node:internal|<anonymous>/.test(f)) continue;
+    const m = /at (?:async )?([^\s(]+)(?: \((.*?):(\d+):\d+\))?/.exec(f.trim());
+    if (!m) continue;
+    const file = m[2] ? m[2].replace(/^.*[\\/](src|dist)[\\/]/, '') : '';
+    return file ? `${m[1]} (${file}:${m[3]})` : m[1];
+  }
+  return undefined;
 }
