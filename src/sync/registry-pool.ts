@@ -5,6 +5,7 @@ import type { CredentialProvider } from '../credentials/types.js';
 import { isTokenCredentials } from '../credentials/types.js';
 import type { Logger } from '../log/logger.js';
 import { ANONYMOUS, connectBudgeted, PullBudget } from '../registry/budget/index.js';
+import { budgetSnapshot, type SyncEventBus } from './run-events.js';
 import type { CredentialSource } from '../registry/auth/credentials.js';
 import type { Exchange, RegistryClient } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
@@ -93,9 +94,23 @@ export class RegistryPool {
   }
 }
 
-/** A pull budget with the `registries:` reserves (`pull-reserve`) of registries configured explicitly. */
-export function budgetFor(config: FerryConfig, logger: Logger, clock: Clock): PullBudget {
+/**
+ * A pull budget with the `registries:` reserves (`pull-reserve`) of registries configured explicitly. Its waits,
+ * resumptions and exhaustions go to the bus as `budget` events, so metrics and the status page show what waits.
+ */
+export function budgetFor(config: FerryConfig, logger: Logger, clock: Clock, bus?: SyncEventBus): PullBudget {
   const reserve: Record<string, number> = {};
   for (const s of Object.values(config.registries)) reserve[s.canonical] = s.pullReserve;
-  return new PullBudget({ clock, logger, reserve });
+  const budget: PullBudget = new PullBudget({
+    clock,
+    logger,
+    reserve,
+    onEvent: (e) => {
+      const state = budget.state(e.registry, e.identity);
+      if (!state || !bus) return;
+      const until = e.type === 'budget-resume' ? undefined : e.resumeAtMs;
+      bus.emit({ type: 'budget', snapshot: budgetSnapshot(state, until) });
+    },
+  });
+  return budget;
 }

@@ -1,4 +1,5 @@
 import type { Digest } from '../ref/digest.js';
+import type { BudgetSnapshot as PullBudgetState } from '../registry/budget/pull-budget.js';
 import type { CopyEvent } from './events.js';
 
 /** What happened to one image (one source tag or digest → one target reference) in a task run. */
@@ -36,15 +37,21 @@ export interface TaskRunSummary {
   error?: string;
 }
 
-export interface BudgetSnapshot {
-  registry: string;
-  identity: string;
-  limit?: number;
-  remaining?: number;
-  windowSeconds?: number;
-  resetAtMs?: number;
-  reserve: number;
+/** A pull budget as the status page and metrics show it: the budget module's state, plus a wait's end. */
+export type BudgetSnapshot = Pick<PullBudgetState, 'registry' | 'identity' | 'limit' | 'remaining' | 'windowSeconds' | 'resetAtMs' | 'reserve'> & {
+  /** copies are waiting for the budget until then (epoch ms) */
   waitingUntilMs?: number;
+};
+
+/** The run-level view of a budget module state (undefined fields dropped). */
+export function budgetSnapshot(s: PullBudgetState, waitingUntilMs?: number): BudgetSnapshot {
+  const out: BudgetSnapshot = { registry: s.registry, identity: s.identity, reserve: s.reserve };
+  if (s.limit !== undefined) out.limit = s.limit;
+  if (s.remaining !== undefined) out.remaining = s.remaining;
+  if (s.windowSeconds !== undefined) out.windowSeconds = s.windowSeconds;
+  if (s.resetAtMs !== undefined) out.resetAtMs = s.resetAtMs;
+  if (waitingUntilMs !== undefined) out.waitingUntilMs = waitingUntilMs;
+  return out;
 }
 
 /**

@@ -39,7 +39,7 @@ export interface Runtime {
  * memo, and each task's cached repository listers. A config reload builds a new one (as dregsy resets its caches).
  */
 export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
-  const budget = budgetFor(config, deps.logger, deps.clock);
+  const budget = budgetFor(config, deps.logger, deps.clock, deps.bus);
   const docker = deps.dockerConfig ?? dockerConfigProvider();
   const pool = new RegistryPool({
     config,

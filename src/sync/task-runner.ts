@@ -13,7 +13,7 @@ import type { PlannedAction } from './plan.js';
 import { describeRef, failureOf, planTask, type TaskPlan } from './plan-task.js';
 import { enginePlatforms } from './platforms.js';
 import type { RegistryPool } from './registry-pool.js';
-import type { BudgetSnapshot, ImageReport, SyncEventBus, TaskRunSummary } from './run-events.js';
+import { budgetSnapshot, type BudgetSnapshot, type ImageReport, type SyncEventBus, type TaskRunSummary } from './run-events.js';
 import type { TaskListers } from '../listers/index.js';
 
 export interface TaskRunnerDeps {
@@ -72,15 +72,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
 function announcePlan(task: TaskConfig, plan: TaskPlan, deps: TaskRunnerDeps, src: RegistryClient, log: Logger): void {
   const images = plan.mappings.reduce((n, m) => n + m.repositories.reduce((k, r) => k + (r.plan ? r.plan.actions.filter((a) => a.kind !== 'filtered-out').length : 0), 0), 0);
   const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
-  const budget: BudgetSnapshot | undefined = snap && {
-    registry: snap.registry,
-    identity: snap.identity,
-    ...(snap.limit !== undefined ? { limit: snap.limit } : {}),
-    ...(snap.remaining !== undefined ? { remaining: snap.remaining } : {}),
-    ...(snap.windowSeconds !== undefined ? { windowSeconds: snap.windowSeconds } : {}),
-    ...(snap.resetAtMs !== undefined ? { resetAtMs: snap.resetAtMs } : {}),
-    reserve: snap.reserve,
-  };
+  const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
   deps.bus.emit({ type: 'task-planned', task: task.name, images, toCopy: plan.toCopy, pullsNeeded: plan.pulls, ...(budget ? { budget } : {}) });
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
