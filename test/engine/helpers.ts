@@ -1,6 +1,5 @@
 /** Shared helpers for engine tests against real registries. */
 import { after } from 'node:test';
-import { Transform } from 'node:stream';
 import { request } from 'undici';
 import { connectRegistry, type RegistryOptions } from '../../src/registry/connect.js';
 import type { RegistryClient } from '../../src/registry/client.js';
@@ -55,14 +54,4 @@ export async function blobStatus(reg: RegistryHandle, repo: string, digest: stri
 }
 
 /** A transform that flips one byte in the middle of a body (a corrupting middlebox). */
-export function flipOneByte(at = 10): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      const b = Buffer.from(chunk);
-      if (seen <= at && at < seen + b.byteLength) b[at - seen] = (b[at - seen] ?? 0) ^ 0xff;
-      seen += b.byteLength;
-      cb(null, b);
-    },
-  });
-}
+export { flipByteAt as flipOneByte } from '../harness/faults.js';

@@ -1,34 +1,14 @@
 /** Shared helpers for the fault tests: registries with cleanup, ferry clients, a seed-shaped image set, target checks. */
-import { after } from 'node:test';
 import { request } from 'undici';
 import type { ConnectDeps, RegistryOptions } from '../../src/registry/connect.js';
 import { connectRegistry } from '../../src/registry/connect.js';
 import type { RegistryClient } from '../../src/registry/client.js';
 import type { BackoffPolicy } from '../../src/registry/transport/retry.js';
 import { makeImage, makeIndex, pushBlob, pushImage, seededBytes, sha256, MT, type TestBlob, type TestManifest } from '../harness/images.js';
-import { startProxy, type ProxyHandle, type ProxyOptions } from '../harness/proxy.js';
-import { startRegistry, type RegistryHandle, type RegistryOptions as HarnessOptions } from '../harness/registry.js';
+import type { RegistryHandle } from '../harness/registry.js';
+import { onCleanup } from '../engine/helpers.js';
 
-const stops: (() => Promise<void>)[] = [];
-after(async () => {
-  await Promise.all(stops.splice(0).map((s) => s().catch(() => undefined)));
-});
-
-export function onCleanup(f: () => Promise<void>): void {
-  stops.push(f);
-}
-
-export async function registry(o: HarnessOptions = {}): Promise<RegistryHandle> {
-  const r = await startRegistry(o);
-  onCleanup(() => r.stop());
-  return r;
-}
-
-export async function proxy(o: ProxyOptions): Promise<ProxyHandle> {
-  const p = await startProxy(o);
-  onCleanup(() => p.stop());
-  return p;
-}
+export { onCleanup, proxy, registry } from '../engine/helpers.js';
 
 /** Short real backoffs: fault tests stay fast, yet exercise the same code paths. */
 export const FAST_BACKOFF: BackoffPolicy = Object.freeze({ attempts: 6, baseMs: 20, maxMs: 250 });
