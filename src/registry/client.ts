@@ -288,6 +288,8 @@ export class RegistryClient {
       advice = (await this.auth.hasCredentials())
         ? '; the credentials were rejected: check the username and password (or token) configured for this registry'
         : '; no credentials are configured for this registry: add them (auth, --creds, or the Docker config)';
+      // Docker Hub answers 401, not 404, for a repository that does not exist or that the account cannot read.
+      if (this.registry === 'docker.io' && ctx.repository) advice += `; on Docker Hub this also means the repository ${ctx.repository} may not exist: check its name`;
     } else if (code === 'DENIED') {
       advice = `; the credentials lack permission (${scopes.join(' ') || 'access'}): grant it, e.g. push for a Harbor robot account`;
     } else if (code === 'RATE_LIMITED') {
