@@ -3,6 +3,9 @@ import { isNull, mismatch } from './scalars.js';
 import type { Platform, PlatformSelection } from './types.js';
 import type { RawNode } from './yaml-tree.js';
 
+/** This host's architecture in OCI terms (what skopeo used for an OS-only platform). */
+export const HOST_ARCH = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+
 const PLATFORM = /^([a-z0-9]+)\/([a-z0-9_]+)(?:\/([a-z0-9.]+))?$/;
 const ARCH_ALIASES: Record<string, string> = {
   x86_64: 'amd64',
@@ -23,7 +26,7 @@ const ARCH_ALIASES: Record<string, string> = {
  * Parses one platform string: `os/arch[/variant]` (lower case, as in OCI image indexes). Returns the platform or
  * a message saying what to write instead.
  */
-export function parsePlatform(text: string): Platform | string {
+export function parsePlatform(text: string): (Platform & { hostArch?: true }) | string {
   const t = text.trim();
   const m = PLATFORM.exec(t);
   if (m) {
@@ -34,7 +37,8 @@ export function parsePlatform(text: string): Platform | string {
   }
   if (PLATFORM.test(t.toLowerCase())) return `platform "${t}" must be lower case: write ${t.toLowerCase()}`;
   if (/^[a-z0-9]+$/.test(t)) {
-    return `platform "${t}" names no architecture (dregsy used the host's): write os/arch such as ${t}/amd64, or all`;
+    // dregsy passed an OS alone to skopeo, which used the host's architecture: keep that meaning (with a warning).
+    return { os: t, architecture: HOST_ARCH, text: `${t}/${HOST_ARCH}`, hostArch: true };
   }
   return `invalid platform "${t}": write os/arch[/variant] such as linux/amd64 or linux/arm/v7, a list of them, or all`;
 }
@@ -56,7 +60,8 @@ export function readPlatform(d: Diagnostics, n: RawNode | undefined, path: strin
         d.error(n.line, path, p, 'platform');
         return 'all';
       }
-      return p;
+      warnHostArch(d, n.line, path, p);
+      return strip(p);
     }
   } else if (n.kind === 'seq') {
     items = [];
@@ -81,7 +86,21 @@ export function readPlatform(d: Diagnostics, n: RawNode | undefined, path: strin
     const p = parsePlatform(it.text);
     if (typeof p === 'string') d.error(it.line, it.path, p, 'platform');
     else if (out.some((o) => o.text === p.text)) d.warn(it.line, it.path, `platform ${p.text} is listed twice`, 'platform');
-    else out.push(p);
+    else {
+      warnHostArch(d, it.line, it.path, p);
+      out.push(strip(p));
+    }
   }
   return out;
+}
+
+function warnHostArch(d: Diagnostics, line: number, path: string, p: Platform & { hostArch?: true }): void {
+  if (p.hostArch) {
+    d.warn(line, path, `platform "${p.os}" names no architecture: like dregsy, ferry uses this host's (${p.text}); write it out to be independent of the host`, 'platform');
+  }
+}
+
+function strip(p: Platform & { hostArch?: true }): Platform {
+  const { hostArch: _ignored, ...rest } = p;
+  return rest;
 }

@@ -297,3 +297,12 @@ describe('loading files', () => {
     );
   });
 });
+
+describe('platform given as an OS alone (dregsy compatibility)', () => {
+  it('means this host\'s architecture, as skopeo did for dregsy, with a warning saying so', async () => {
+    const { HOST_ARCH } = await import('../../src/config/platform.js');
+    const { config, issues } = load(minimal('      - from: library/busybox\n        platform: linux\n'));
+    assert.deepEqual(config.tasks[0]!.mappings[0]!.platform, { os: 'linux', architecture: HOST_ARCH, text: `linux/${HOST_ARCH}` });
+    assert.match(issues.map(String).join('\n'), new RegExp(`platform "linux" names no architecture: like dregsy, ferry uses this host's \\(linux/${HOST_ARCH}\\)`));
+  });
+});
