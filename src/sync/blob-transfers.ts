@@ -8,6 +8,7 @@ import type { Digest } from '../ref/digest.js';
 export class BlobTransfers {
   private readonly holders = new Map<string, Set<string>>();
   private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly writes = new Map<string, Promise<unknown>>();
 
   private static key(registry: string, digest: Digest): string {
     return `${registry}\u0000${digest}`;
@@ -41,5 +42,22 @@ export class BlobTransfers {
     });
     this.inflight.set(k, settled);
     return settled;
+  }
+
+  /**
+   * Runs `work` unless the same write into the same repository is already under way; then returns that one's
+   * promise with `shared: true`. Two writes that link one blob or manifest into one repository at once race
+   * inside the registry (distribution rewrites the link file in place, and a manifest PUT reading it meanwhile
+   * fails with DIGEST_INVALID + MANIFEST_BLOB_UNKNOWN), so ferry never issues them concurrently.
+   */
+  once<T>(kind: 'blob' | 'manifest', registry: string, repository: string, digest: Digest, work: () => Promise<T>): { shared: boolean; result: Promise<T> } {
+    const k = `${kind}\u0000${registry}\u0000${repository}\u0000${digest}`;
+    const running = this.writes.get(k) as Promise<T> | undefined;
+    if (running) return { shared: true, result: running };
+    const result = work().finally(() => {
+      if (this.writes.get(k) === result) this.writes.delete(k);
+    });
+    this.writes.set(k, result);
+    return { shared: false, result };
   }
 }

@@ -43,8 +43,19 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
     return { outcome, bytes };
   };
   if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo)) return done('exists', 0);
+  const { shared, result } = c.transfers.once('blob', c.dst.registry, c.dstRepo, desc.digest, () => ensure(c, desc));
+  if (!shared) {
+    const r = await result;
+    return done(r.outcome, r.bytes, r.from);
+  }
+  // Another copy is putting this blob into this repository right now: its outcome is ours.
+  await result;
+  return done('exists', 0);
+}
+
+async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult & { from?: string }> {
   const have = await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true });
-  if (have !== undefined) return done('exists', 0);
+  if (have !== undefined) return { outcome: 'exists', bytes: 0 };
 
   const pending = c.transfers.inFlight(c.dst.registry, desc.digest);
   if (pending) await pending.catch(() => undefined);
@@ -52,14 +63,26 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
   let session: UploadSession | undefined;
   for (const from of c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3)) {
     const r = await mountBlob(c.dst, c.dstRepo, desc.digest, from, { signal: c.signal });
-    if (r.mounted) return done('mounted', 0, from);
-    session ??= r;
+    if (r.mounted) {
+      if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
+      return { outcome: 'mounted', bytes: 0, from };
+    }
+    // A failed mount opened an upload session: keep the first to upload into, close any other.
+    if (session) await cancelUpload(c.dst, c.dstRepo, r.location);
+    else session = r;
   }
   // Re-check after waiting: the transfer we waited for may have landed in this very repository.
-  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo)) return done('exists', 0);
-  const work = transfer(c, desc, session);
+  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo)) {
+    if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
+    return { outcome: 'exists', bytes: 0 };
+  }
+  // Recorded as landed before the tracked promise settles, so copies waiting on it can mount from here at once.
+  const work = transfer(c, desc, session).then((n) => {
+    c.transfers.landed(c.dst.registry, desc.digest, c.dstRepo);
+    return n;
+  });
   const bytes = await c.transfers.track(c.dst.registry, desc.digest, work);
-  return done('copied', bytes);
+  return { outcome: 'copied', bytes };
 }
 
 /**

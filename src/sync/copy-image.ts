@@ -156,8 +156,15 @@ async function fetchSource(run: Run, reference: string, expectDigest: Digest | u
   return m;
 }
 
-/** A child manifest (by digest): skipped when the target has it, else its own children/blobs then itself. */
+/**
+ * A child manifest (by digest): skipped when the target has it, else its own children/blobs then itself.
+ * Shared children (one platform image in several tags' indexes) are pushed once even when copies run in parallel.
+ */
 async function copyByDigest(run: Run, desc: Descriptor): Promise<void> {
+  await run.o.transfers.once('manifest', run.dst.registry, run.dstRef.repository, desc.digest, () => copyChild(run, desc)).result;
+}
+
+async function copyChild(run: Run, desc: Descriptor): Promise<void> {
   const { dst, dstRef, o } = run;
   const have = await headManifest(dst, dstRef.repository, desc.digest, { signal: o.signal, push: true });
   if (have) return;

@@ -114,3 +114,37 @@ describe('blobs', { concurrency: true }, () => {
     assert.equal(results.reduce((n, r) => n + r.blobs.mounted, 0), 3, 'the other three repositories mount it');
   });
 });
+
+describe('no concurrent writes of one blob or manifest into one repository', () => {
+  test('parallel copies into shared repositories link each blob and child manifest once per repository', async () => {
+    // distribution rewrites link files in place: two writes of one blob into one repository while a manifest PUT
+    // reads the link fail that PUT with DIGEST_INVALID + MANIFEST_BLOB_UNKNOWN (seen in the benchmark). ferry
+    // must never issue such writes concurrently.
+    const srcReg = await registry();
+    const dstReg = await registry();
+    const base = makeImage({ kind: 'oci', layers: [120_000, 800], seed: 'race-base' });
+    const images = [0, 1, 2, 3, 4, 5].map((i) =>
+      makeIndex({ kind: 'oci-index', children: [base, makeImage({ kind: 'oci', layers: [120_000, 900 + i], seed: `race-${i}`, platform: { os: 'linux', architecture: 'arm64' } })] }),
+    );
+    const repos = ['r/one', 'r/two'];
+    for (const [i, m] of images.entries()) await pushImage(srcReg, repos[i % 2]!, `t${i}`, m);
+    const p = await proxy({ upstream: { url: dstReg.url } });
+    const src = await client(srcReg);
+    const dst = await client(dstReg, { via: p.url });
+    const transfers = new BlobTransfers();
+    await Promise.all(
+      images.map((_, i) => copyImage(src, parseReference(`${srcReg.host}/${repos[i % 2]}:t${i}`), dst, parseReference(`${dstReg.host}/${repos[i % 2]}:t${i}`), { transfers })),
+    );
+    const shared = base.blobs[1]!.digest;
+    for (const repo of repos) {
+      const links = p.records.filter(
+        (r) =>
+          r.path.startsWith(`/v2/${repo}/blobs/uploads/`) &&
+          ((r.method === 'PUT' && r.path.includes(encodeURIComponent(shared))) || (r.method === 'POST' && r.path.includes(`mount=${encodeURIComponent(shared)}`) && r.status === 201)),
+      );
+      assert.equal(links.length, 1, `${repo}: the shared layer is linked once (${links.map((l) => `${l.method} ${l.status}`).join(', ')})`);
+      const childPuts = p.records.filter((r) => r.method === 'PUT' && r.path === `/v2/${repo}/manifests/${base.digest}`);
+      assert.equal(childPuts.length, 1, `${repo}: the shared child manifest is pushed once`);
+    }
+  });
+});
