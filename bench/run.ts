@@ -10,7 +10,8 @@
  * report and writes it to docs/benchmarks.md (unless --no-write or a subset/smaller size was asked for, in which
  * case it goes to bench/.out/benchmarks.md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { RunReport } from '../src/report/run-report.js';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,8 +29,13 @@ const { values: flags } = parseArgs({
     'scale-tags': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    /** cli: the real `ferry sync --once` on a generated dregsy config (default); library: bench/ferry-sync.ts */
+    runner: { type: 'string', default: 'cli' },
+    /** tasks the generated config splits the repositories into (tasks run concurrently) */
+    tasks: { type: 'string' },
   },
 });
+if (flags.runner !== 'cli' && flags.runner !== 'library') throw new Error('--runner: cli or library');
 const quick = flags.quick ?? false;
 const only = new Set((flags.only ?? 'cold,noop,memory,scale').split(',').map((s) => s.trim()).filter(Boolean));
 for (const w of only) if (!['cold', 'noop', 'memory', 'scale'].includes(w)) throw new Error(`--only: unknown workload ${w}`);
@@ -84,6 +90,11 @@ interface FerryRun extends ProcResult {
 }
 
 async function ferrySync(src: RegistryHandle, dst: RegistryHandle, reposFile: string, images = FERRY_IMAGES): Promise<FerryRun> {
+  return flags.runner === 'cli' ? ferryCli(src, dst, reposFile, images) : ferryLibrary(src, dst, reposFile, images);
+}
+
+/** The engine through bench/ferry-sync.ts (no CLI start-up; counts TCP connections). */
+async function ferryLibrary(src: RegistryHandle, dst: RegistryHandle, reposFile: string, images: number): Promise<FerryRun> {
   const r = await run(process.execPath, [...nodeArgs(), join(OUT, 'ferry-sync.mjs'), '--src', src.url, '--dst', dst.url, '--repos-file', reposFile, '--images', String(images)], { timeoutMs: 1_800_000 });
   const last = r.stdout.trim().split('\n').pop();
   if (r.code !== 0 && !(r.code === 1 && last?.startsWith('{'))) throw new Error(`ferry-sync failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
@@ -95,6 +106,54 @@ async function ferrySync(src: RegistryHandle, dst: RegistryHandle, reposFile: st
   }
   return { ...r, report };
 }
+
+/**
+ * What a user runs: `ferry sync --config FILE --once --report FILE` (the built CLI) on a generated dregsy config
+ * mirroring every repository with all its tags. Repositories are split into tasks (which run concurrently) so
+ * that about `images` copies are in flight, 4 per task as the runner does.
+ */
+async function ferryCli(src: RegistryHandle, dst: RegistryHandle, reposFile: string, images: number): Promise<FerryRun> {
+  const repos = readFileSync(reposFile, 'utf8').split('\n').map((x) => x.trim()).filter(Boolean);
+  const taskCount = Math.max(1, Math.min(repos.length, Number(flags.tasks ?? Math.ceil(images / 4))));
+  const tasks: string[] = [];
+  for (let t = 0; t < taskCount; t++) {
+    const mine = repos.filter((_, i) => i % taskCount === t);
+    tasks.push(`  - name: bench-${t}\n    source: { registry: '${src.host}' }\n    target: { registry: '${dst.host}' }\n    mappings:\n${mine.map((r) => `      - { from: ${r}, to: ${r} }`).join('\n')}`);
+  }
+  const config = writeLines(`ferry-${++cliSeq}.yaml`, [
+    'registries:',
+    `  '${src.host}': { endpoint: '${src.url}', max-concurrency: 16 }`,
+    `  '${dst.host}': { endpoint: '${dst.url}', max-concurrency: 16 }`,
+    'tasks:',
+    ...tasks,
+  ]);
+  const reportFile = join(scratchDir(), `ferry-report-${cliSeq}.json`);
+  const r = await run(process.execPath, [...nodeArgs(), join(ROOT, 'bin', 'ferry.js'), 'sync', '--config', config, '--once', '--report', reportFile], {
+    timeoutMs: 1_800_000,
+    env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' },
+  });
+  if (r.code !== 0 && r.code !== 1) throw new Error(`ferry sync failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  const doc = JSON.parse(readFileSync(reportFile, 'utf8')) as RunReport;
+  const all = doc.tasks.flatMap((t) => t.images);
+  const report: FerryRun['report'] = {
+    images: all.length,
+    copied: all.filter((i) => i.action === 'copied').length,
+    upToDate: all.filter((i) => i.action === 'up-to-date').length,
+    manifestGets: all.reduce((n, i) => n + i.pulls, 0),
+    bytes: all.reduce((n, i) => n + i.bytes, 0),
+    blobs: {},
+    listMs: NaN,
+    wallMs: r.wallMs,
+    connections: NaN,
+    errors: all.filter((i) => i.error).map((i) => `${i.source}: ${i.error}`),
+  };
+  for (const e of report.errors) {
+    ferryErrors.push(e);
+    log(`ferry error: ${e}`);
+  }
+  return { ...r, report };
+}
+let cliSeq = 0;
 
 async function floor(mode: 'transfer' | 'head', src: RegistryHandle, dst: RegistryHandle, file: string, concurrency: number): Promise<ProcResult & { report: { wallMs: number; requests: number; bytes: number } }> {
   const r = await runOk(process.execPath, [join(OUT, 'floor.mjs'), mode, '--src', src.url, '--dst', dst.url, mode === 'transfer' ? '--blobs-file' : '--refs-file', file, '--concurrency', String(concurrency)], { timeoutMs: 1_800_000 });
@@ -275,7 +334,7 @@ async function scale(): Promise<Scale> {
       out.ferryListMs.push(r.report.listMs);
       out.ferryConnections.push(r.report.connections);
       if (r.peakRss) out.ferryRss.push(r.peakRss);
-      log(`run ${i + 1}: HEAD floor ${(f.report.requests / (f.report.wallMs / 1000)).toFixed(0)} HEADs/s; ferry ${fmtMs(r.wallMs)} = ${(tags / (r.wallMs / 1000)).toFixed(0)} tags/s, peak RSS ${fmtMB(r.peakRss)}, ${r.report.connections} TCP connections`);
+      log(`run ${i + 1}: HEAD floor ${(f.report.requests / (f.report.wallMs / 1000)).toFixed(0)} HEADs/s; ferry ${fmtMs(r.wallMs)} = ${(tags / (r.wallMs / 1000)).toFixed(0)} tags/s, peak RSS ${fmtMB(r.peakRss)}${Number.isNaN(r.report.connections) ? '' : `, ${r.report.connections} TCP connections`}`);
     }
     return out;
   } finally {
@@ -300,7 +359,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     const n = (t: Tool): number => median(cn.noop[t]);
     const floorMs = median(cn.floor);
     L.push('## Cold sync and no-op re-sync', '');
-    L.push(`Fixture: ${fx.repositories.length} repositories, ${fx.images} images (${fx.multiArch} repositories multi-arch: amd64 + arm64 indexes), shared base layers; ${fx.uniqueBlobs.length} unique blobs, ${(fx.uniqueBytes / 1e6).toFixed(0)} MB unique. Source → a fresh empty target per tool and run; the no-op re-sync repeats the sync against the now-complete target. ferry: ${FERRY_IMAGES} images in flight, one shared \`BlobTransfers\` (bench/ferry-sync.ts). skopeo sync: one \`skopeo sync --all\` per repository. dregsy way: \`skopeo list-tags\`, then one \`skopeo copy --all\` per tag, sequentially. Source manifest GETs counted from the source registry's access log.`, '');
+    L.push(`Fixture: ${fx.repositories.length} repositories, ${fx.images} images (${fx.multiArch} repositories multi-arch: amd64 + arm64 indexes), shared base layers; ${fx.uniqueBlobs.length} unique blobs, ${(fx.uniqueBytes / 1e6).toFixed(0)} MB unique. Source → a fresh empty target per tool and run; the no-op re-sync repeats the sync against the now-complete target. ferry: ${flags.runner === 'cli' ? `the built CLI, \`ferry sync --config FILE --once\`, on a generated dregsy config (repositories split into ${Math.ceil(FERRY_IMAGES / 4)} concurrent tasks, about ${FERRY_IMAGES} images in flight; start-up included)` : `${FERRY_IMAGES} images in flight, one shared \`BlobTransfers\` (bench/ferry-sync.ts)`}. skopeo sync: one \`skopeo sync --all\` per repository. dregsy way: \`skopeo list-tags\`, then one \`skopeo copy --all\` per tag, sequentially. Source manifest GETs counted from the source registry's access log.`, '');
     L.push('| tool | cold | cold peak RSS | no-op | no-op source manifest GETs | no-op source requests |', '|---|---|---|---|---|---|');
     for (const t of TOOLS) L.push(`| ${t} | ${fmtMs(m(t))} | ${fmtMB(median(cn.coldRss[t]))} | ${fmtMs(n(t))} | ${median(cn.noopGets[t])} | ${median(cn.noopRequests[t])} |`);
     L.push(`| raw-transfer floor (GET → POST + PUT, ${FERRY_IMAGES} in flight) | ${fmtMs(floorMs)} | | | | |`, '');
@@ -313,7 +372,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     L.push(`| cold: ferry ≤ 1.3 × raw-transfer floor | ${fmtRatio(coldVsFloor)} | ${pass(coldVsFloor <= 1.3)} |`);
     L.push(`| no-op: ferry ≤ 0.3 × skopeo sync | ${fmtRatio(noopVsSkopeo)} (dregsy way: ${fmtRatio(n('ferry') / n('dregsy way'))}) | ${pass(noopVsSkopeo <= 0.3)} |`);
     L.push(`| no-op: 0 source manifest GETs | ${gets} (skopeo sync ${median(cn.noopGets['skopeo sync'])}, dregsy way ${median(cn.noopGets['dregsy way'])}, for ${fx.images} tags) | ${pass(gets === 0)} |`, '');
-    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run and opened ${median(cn.ferryConnections.cold)} TCP connections cold, ${median(cn.ferryConnections.noop)} no-op.`, '');
+    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run ${flags.runner === 'cli' ? '' : ` and opened ${median(cn.ferryConnections.cold)} TCP connections cold, ${median(cn.ferryConnections.noop)} no-op`}.`, '');
   }
   if (mem) {
     const big = median(mem.big);
@@ -338,7 +397,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     L.push('## Scale', '');
     L.push(`${sc.tags.toLocaleString('en')} tags (${SCALE_REPOS} repositories × ${SCALE_TAGS} tags), all already in sync. ferry (${SCALE_IMAGES} images in flight) lists every repository's tags and decides every tag with a HEAD on the source and one on the target; its time includes process start and tag listing (${fmtMs(median(sc.ferryListMs))} until the last listing returned). Floor: a plain loop of manifest HEADs (same Accept header, ${SCALE_IMAGES} in flight) over the same tags on both registries, divided by the 2 requests ferry needs per tag.`, '');
     L.push('| measure | value |', '|---|---|');
-    L.push(`| ferry wall time | ${fmtMs(median(sc.ferryWall))} |`, `| ferry tags checked per second | ${tagsPerSec.toFixed(0)} |`, `| HEAD floor | ${heads.toFixed(0)} HEADs/s = ${floorTags.toFixed(0)} tags/s |`, `| ferry peak RSS | ${fmtMB(rss)} |`, `| ferry TCP connections opened | ${median(sc.ferryConnections)} for ${2 * sc.tags + SCALE_REPOS} requests |`, '');
+    L.push(`| ferry wall time | ${fmtMs(median(sc.ferryWall))} |`, `| ferry tags checked per second | ${tagsPerSec.toFixed(0)} |`, `| HEAD floor | ${heads.toFixed(0)} HEADs/s = ${floorTags.toFixed(0)} tags/s |`, `| ferry peak RSS | ${fmtMB(rss)} |`, ...(flags.runner === 'cli' ? [] : [`| ferry TCP connections opened | ${median(sc.ferryConnections)} for ${2 * sc.tags + SCALE_REPOS} requests |`]), '');
     L.push('| target | measured | status |', '|---|---|---|');
     L.push(`| ≥ 0.8 × floor | ${fmtRatio(tagsPerSec / floorTags)} | ${pass(tagsPerSec / floorTags >= 0.8)} |`);
     L.push(`| peak RSS ≤ 150 MB | ${fmtMB(rss)} | ${pass(rss <= 150e6)} |`, '');

@@ -1,9 +1,5 @@
 import { isFerryError } from '../errors.js';
 import { createLogger } from '../log/pino-logger.js';
-import { copyCommand } from './commands/copy.js';
-import { planCommand } from './commands/plan.js';
-import { syncCommand } from './commands/sync.js';
-import { validateCommand } from './commands/validate.js';
 import { EXIT } from './exit-codes.js';
 
 export const USAGE = `ferry: container-image sync (a drop-in for dregsy)
@@ -27,16 +23,19 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
   const err = io.err ?? process.stderr;
   const logger = createLogger({ destination: err });
   const [cmd, ...rest] = argv;
+  // Commands are loaded on use: `ferry copy` does not pay for the config loader, the scheduler or the metrics.
+  const sync = async (args: string[]): Promise<number> =>
+    (await import('./commands/sync.js')).syncCommand(args, { logger: createLogger({ destination: out }), out });
   try {
     switch (cmd) {
       case 'copy':
-        return await copyCommand(rest, logger, out);
+        return await (await import('./commands/copy.js')).copyCommand(rest, logger, out);
       case 'sync':
-        return await syncCommand(rest, { logger: createLogger({ destination: out }), out });
+        return await sync(rest);
       case 'validate':
-        return await validateCommand(rest, out, err);
+        return await (await import('./commands/validate.js')).validateCommand(rest, out, err);
       case 'plan':
-        return await planCommand(rest, logger, out, err);
+        return await (await import('./commands/plan.js')).planCommand(rest, logger, out, err);
       case undefined:
       case 'help':
       case '-h':
@@ -45,7 +44,7 @@ export async function main(argv: string[], io: { out?: NodeJS.WritableStream; er
         return cmd === undefined ? EXIT.usage : EXIT.ok;
       default:
         // dregsy's command line: ferry -config=FILE [-run=REGEX]
-        if (cmd.startsWith('-')) return await syncCommand(argv, { logger: createLogger({ destination: out }), out });
+        if (cmd.startsWith('-')) return await sync(argv);
         err.write(`ferry: unknown command "${cmd}"\n\n${USAGE}`);
         return EXIT.usage;
     }
