@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { registrySettingsFor } from '../config/resolve.js';
 import type { FerryConfig, LocationConfig } from '../config/types.js';
 import { dockerConfigProvider } from '../credentials/provider.js';
@@ -66,12 +67,15 @@ export class RegistryPool {
     const cred = loc.credentials;
     const credentials: CredentialSource =
       cred.kind === 'static' ? async () => cred.credentials : cred.kind === 'none' ? async () => undefined : () => this.#docker.get(loc.canonical);
+    // dregsy's certs-dir is <root>/<host without port>; docker's is <root>/<host:port>. With the root from the
+    // config, both are looked up (host:port first); a registry's own certs-dir is used as given.
+    const certs = !settings.certsDir && dirname(loc.certsDir) === this.#o.config.certsDir ? { certsDir: this.#o.config.certsDir } : { certDir: loc.certsDir };
     return connectBudgeted(
       loc.canonical,
       {
         endpoint: loc.endpoint,
         tlsVerify: !loc.skipTlsVerify,
-        certDir: loc.certsDir,
+        ...certs,
         credentials,
         maxConcurrency: settings.maxConcurrency,
         ...(settings.requestsPerSecond !== undefined ? { requestsPerSecond: settings.requestsPerSecond } : {}),
