@@ -2,9 +2,7 @@ import { attachProgress } from '../progress/progress.js';
 import type { Logger } from '../log/logger.js';
 import { attachRunReport } from '../report/run-report.js';
 import type { SyncEventBus } from '../sync/run-events.js';
-import { startOpsServer, type OpsServer } from './http-server.js';
-import { createMetrics } from './metrics.js';
-import { StatusStore } from './status-store.js';
+import type { OpsServer } from './http-server.js';
 
 export interface OperationsOptions {
   bus: SyncEventBus;
@@ -40,6 +38,12 @@ export async function setupOperations(o: OperationsOptions): Promise<Operations>
     }
     let server: OpsServer | undefined;
     if (o.listen !== undefined) {
+      // Loaded only when asked for: prom-client and the status page cost memory a one-off run does not need.
+      const [{ startOpsServer }, { createMetrics }, { StatusStore }] = await Promise.all([
+        import('./http-server.js'),
+        import('./metrics.js'),
+        import('./status-store.js'),
+      ]);
       server = await startOpsServer({ listen: o.listen, bus: o.bus, store: new StatusStore(), metrics: createMetrics(), logger: o.logger });
       closers.push(() => server?.close());
     }

@@ -152,7 +152,7 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
   const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, ctx);
   let lastEmit = 0;
   const progress = new Transform({
-    highWaterMark: 1 << 20,
+    highWaterMark: 64 * 1024,
     transform(chunk: Buffer, _enc, cb) {
       const now = c.dst.clock.now();
       if (now - lastEmit >= 250) {

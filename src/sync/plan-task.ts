@@ -43,8 +43,10 @@ export interface PlanTaskDeps {
   src: RegistryClient;
   dst: RegistryClient;
   listers?: TaskListers;
-  /** HEADs in flight per task (default 8) */
+  /** HEAD pairs (source and target) in flight per task (default 8) */
   headConcurrency?: number;
+  /** repositories listed and planned at once per task (default 8): bounds memory for tasks of thousands of repositories */
+  repositoryConcurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -60,6 +62,7 @@ export function failureOf(e: unknown): FailureInfo {
  */
 export async function planTask(task: TaskConfig, deps: PlanTaskDeps): Promise<TaskPlan> {
   const heads = new Semaphore(deps.headConcurrency ?? 8);
+  const repoSlots = new Semaphore(deps.repositoryConcurrency ?? 8);
   const mappings = await Promise.all(
     task.mappings.map(async (mapping): Promise<MappingWork> => {
       let repos: ResolvedRepository[];
@@ -69,7 +72,7 @@ export async function planTask(task: TaskConfig, deps: PlanTaskDeps): Promise<Ta
         if (deps.signal?.aborted) throw e;
         return { mapping, repositories: [], error: failureOf(e) };
       }
-      const repositories = await Promise.all(repos.map((r) => planOne(r, deps, heads)));
+      const repositories = await Promise.all(repos.map((r) => repoSlots.run(() => planOne(r, deps, heads), deps.signal)));
       return { mapping, repositories };
     }),
   );
@@ -104,20 +107,23 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
     selection.refs.map((ref) =>
       heads.run(async () => {
         const key = refKey(ref);
-        try {
-          const h = await headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal });
-          sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null);
-        } catch (e) {
-          if (deps.signal?.aborted) throw e;
-          sourceHeads.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
-        }
-        try {
-          const t = await headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true });
-          targetDigests.set(key, t?.digest ?? null);
-        } catch (e) {
-          if (deps.signal?.aborted) throw e;
-          targetDigests.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
-        }
+        // source and target at once: the two HEADs are independent
+        await Promise.all([
+          headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
+            (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
+            (e: unknown) => {
+              if (deps.signal?.aborted) throw e;
+              sourceHeads.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
+            },
+          ),
+          headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
+            (t) => void targetDigests.set(key, t?.digest ?? null),
+            (e: unknown) => {
+              if (deps.signal?.aborted) throw e;
+              targetDigests.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
+            },
+          ),
+        ]);
       }, deps.signal),
     ),
   );

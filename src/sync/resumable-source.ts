@@ -4,6 +4,12 @@ import type { Clock } from '../scheduler/clock.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../registry/transport/retry.js';
 import { transportError } from '../registry/transport/http.js';
 
+/**
+ * Bytes buffered ahead of the upload per blob stream. Small on purpose: a sync moves many blobs at once
+ * (images × blobs per image), and each stream's buffer counts toward the process's memory.
+ */
+export const SOURCE_BUFFER_BYTES = 256 * 1024;
+
 export interface ResumableOptions {
   size: number;
   /** opens the source at `offset`; returns the offset the body really starts at (0 when Range is ignored) */
@@ -26,7 +32,7 @@ export interface ResumableOptions {
  * long upload fed from it continues instead of restarting. Content checks are left to VerifyStream.
  */
 export function resumableSource(o: ResumableOptions): Readable {
-  return Readable.from(generate(o), { objectMode: false, highWaterMark: 1 << 20 });
+  return Readable.from(generate(o), { objectMode: false, highWaterMark: SOURCE_BUFFER_BYTES });
 }
 
 async function* generate(o: ResumableOptions): AsyncGenerator<Buffer> {
