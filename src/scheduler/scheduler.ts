@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { TaskConfig } from '../config/types.js';
 import { isFerryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -38,6 +39,8 @@ export class Scheduler {
   #done: Promise<SchedulerResult> | undefined;
 
   constructor(o: SchedulerOptions) {
+    // Every request and every queued copy listens on this one signal: thousands of listeners are expected.
+    setMaxListeners(0, this.#abort.signal);
     this.#o = o;
   }
 
