@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import type { ImageAction, ImageReport, SyncEventBus, TaskRunSummary } from '../sync/run-events.js';
+import type { ImageAction, ImageReport, RunCounts, SyncEventBus, TaskRunSummary } from '../sync/run-events.js';
 import { formatTaskSummary, summaryFields } from './summary.js';
 
 /** One image in the `--report` file. */
@@ -23,18 +23,12 @@ export interface ReportImage {
   errorCode: string | null;
 }
 
-export interface ReportTask {
+export interface ReportTask extends RunCounts {
   task: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
   ok: boolean;
-  copied: number;
-  upToDate: number;
-  failed: number;
-  skipped: number;
-  bytes: number;
-  pulls: number;
   error: string | null;
   images: ReportImage[];
 }

@@ -1,4 +1,4 @@
-import type { BudgetSnapshot, ImageAction, ImageReport, SyncEvent, SyncEventBus, TaskRunSummary } from '../sync/run-events.js';
+import type { BudgetSnapshot, ImageAction, ImageReport, RunCounts, SyncEvent, SyncEventBus, TaskRunSummary } from '../sync/run-events.js';
 
 /** How many failed images a task keeps (per run) for the status page; the run report has all of them. */
 const MAX_ERRORS = 50;
@@ -21,17 +21,11 @@ export interface MappingStatus {
   bytes: number;
 }
 
-export interface LastRun {
+export interface LastRun extends RunCounts {
   startedAt: number;
   finishedAt: number;
   durationMs: number;
   result: 'ok' | 'failed';
-  copied: number;
-  upToDate: number;
-  failed: number;
-  skipped: number;
-  bytes: number;
-  pulls: number;
   error?: string;
   errors: ImageError[];
   mappings: MappingStatus[];

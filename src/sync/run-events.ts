@@ -23,16 +23,20 @@ export interface ImageReport {
   errorCode?: string;
 }
 
-export interface TaskRunSummary {
-  task: string;
-  startedAt: number;
-  finishedAt: number;
+/** The counts of one task run: images by outcome, blob bytes moved, source manifest GETs (Hub pulls). */
+export interface RunCounts {
   copied: number;
   upToDate: number;
   failed: number;
   skipped: number;
   bytes: number;
   pulls: number;
+}
+
+export interface TaskRunSummary extends RunCounts {
+  task: string;
+  startedAt: number;
+  finishedAt: number;
   ok: boolean;
   error?: string;
 }
