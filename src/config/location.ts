@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../registry/transport/loopback.js';
 import { join } from 'node:path';
 import type { ExpandEnv } from '../credentials/expand.js';
 import { canonicalRegistry } from '../ref/docker-hub.js';
@@ -136,7 +137,7 @@ export function hostWithoutPort(host: string): string {
   return colon >= 0 ? host.slice(0, colon) : host;
 }
 
+/** Whether a host (without port) is this machine; one rule for config and transport. */
 export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === 'localhost' || h === '[::1]' || h === '::1' || /^127(?:\.[0-9]{1,3}){3}$/.test(h);
+  return isLoopbackHost(host.toLowerCase());
 }

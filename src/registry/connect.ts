@@ -10,8 +10,6 @@ import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
 import { createDispatcher, drain, undiciHttp, type HttpFn } from './transport/http.js';
 import { isLoopbackHost } from './transport/loopback.js';
 
-export { isLoopbackHost };
-
 /** How to reach one registry. Everything optional: HTTPS with verified TLS and anonymous access by default. */
 export interface RegistryOptions {
   /** an explicit API endpoint (`http://127.0.0.1:5000`, `https://mirror.example.com`): a mirror or a test registry */

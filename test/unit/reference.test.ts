@@ -63,3 +63,12 @@ describe('digests', () => {
   });
   test('digestOf', () => assert.equal(digestOf(Buffer.from('')), 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'));
 });
+
+describe('isLoopbackHost', async () => {
+  const { isLoopbackHost } = await import('../../src/registry/transport/loopback.js');
+  const { isLoopback } = await import('../../src/config/location.js');
+  for (const [h, want] of [['127.0.0.1', true], ['127.0.0.1:5000', true], ['127.9.8.7:1', true], ['localhost:80', true], ['[::1]:5000', true], ['[::1]', true], ['::1', true], ['10.0.0.1', false], ['128.0.0.1:5000', false], ['example.com', false], ['[::2]:5000', false]] as const) {
+    test(`${h} → ${want}`, () => assert.equal(isLoopbackHost(h), want));
+  }
+  test('config uses the same rule', () => assert.ok(isLoopback('LOCALHOST') && isLoopback('[::1]') && !isLoopback('example.com')));
+});
