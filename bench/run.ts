@@ -372,7 +372,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     L.push(`| cold: ferry ≤ 1.3 × raw-transfer floor | ${fmtRatio(coldVsFloor)} | ${pass(coldVsFloor <= 1.3)} |`);
     L.push(`| no-op: ferry ≤ 0.3 × skopeo sync | ${fmtRatio(noopVsSkopeo)} (dregsy way: ${fmtRatio(n('ferry') / n('dregsy way'))}) | ${pass(noopVsSkopeo <= 0.3)} |`);
     L.push(`| no-op: 0 source manifest GETs | ${gets} (skopeo sync ${median(cn.noopGets['skopeo sync'])}, dregsy way ${median(cn.noopGets['dregsy way'])}, for ${fx.images} tags) | ${pass(gets === 0)} |`, '');
-    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run ${flags.runner === 'cli' ? '' : ` and opened ${median(cn.ferryConnections.cold)} TCP connections cold, ${median(cn.ferryConnections.noop)} no-op`}.`, '');
+    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run${flags.runner === 'cli' ? '' : ` and opened ${median(cn.ferryConnections.cold)} TCP connections cold, ${median(cn.ferryConnections.noop)} no-op`}.`, '');
   }
   if (mem) {
     const big = median(mem.big);
@@ -395,7 +395,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     const floorTags = heads / 2;
     const rss = median(sc.ferryRss);
     L.push('## Scale', '');
-    L.push(`${sc.tags.toLocaleString('en')} tags (${SCALE_REPOS} repositories × ${SCALE_TAGS} tags), all already in sync. ferry (${SCALE_IMAGES} images in flight) lists every repository's tags and decides every tag with a HEAD on the source and one on the target; its time includes process start and tag listing (${fmtMs(median(sc.ferryListMs))} until the last listing returned). Floor: a plain loop of manifest HEADs (same Accept header, ${SCALE_IMAGES} in flight) over the same tags on both registries, divided by the 2 requests ferry needs per tag.`, '');
+    L.push(`${sc.tags.toLocaleString('en')} tags (${SCALE_REPOS} repositories × ${SCALE_TAGS} tags), all already in sync. ferry (${flags.runner === 'cli' ? `\`ferry sync --once\`, ${Math.ceil(SCALE_IMAGES / 4)} concurrent tasks` : `${SCALE_IMAGES} images in flight`}) lists every repository's tags and decides every tag with a HEAD on the source and one on the target; its time includes process start and tag listing${sc.ferryListMs.some(Number.isNaN) ? '' : ` (${fmtMs(median(sc.ferryListMs))} until the last listing returned)`}. Floor: a plain loop of manifest HEADs (same Accept header, ${SCALE_IMAGES} in flight) over the same tags on both registries, divided by the 2 requests ferry needs per tag.`, '');
     L.push('| measure | value |', '|---|---|');
     L.push(`| ferry wall time | ${fmtMs(median(sc.ferryWall))} |`, `| ferry tags checked per second | ${tagsPerSec.toFixed(0)} |`, `| HEAD floor | ${heads.toFixed(0)} HEADs/s = ${floorTags.toFixed(0)} tags/s |`, `| ferry peak RSS | ${fmtMB(rss)} |`, ...(flags.runner === 'cli' ? [] : [`| ferry TCP connections opened | ${median(sc.ferryConnections)} for ${2 * sc.tags + SCALE_REPOS} requests |`]), '');
     L.push('| target | measured | status |', '|---|---|---|');
