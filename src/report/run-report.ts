@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import type { ImageAction, ImageReport, RunCounts, SyncEventBus, TaskRunSummary } from '../sync/run-events.js';
+import { runCounts, type ImageAction, type ImageReport, type RunCounts, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
 import { formatTaskSummary, summaryFields } from './summary.js';
 
 /** One image in the `--report` file. */
@@ -67,12 +67,7 @@ export function reportTask(s: TaskRunSummary, images: ImageReport[]): ReportTask
     finishedAt: new Date(s.finishedAt).toISOString(),
     durationMs: Math.max(0, s.finishedAt - s.startedAt),
     ok: s.ok,
-    copied: s.copied,
-    upToDate: s.upToDate,
-    failed: s.failed,
-    skipped: s.skipped,
-    bytes: s.bytes,
-    pulls: s.pulls,
+    ...runCounts(s),
     error: s.error ?? null,
     images: images.map(reportImage),
   };

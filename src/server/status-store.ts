@@ -1,4 +1,4 @@
-import type { BudgetSnapshot, ImageAction, ImageReport, RunCounts, SyncEvent, SyncEventBus, TaskRunSummary } from '../sync/run-events.js';
+import { runCounts, type BudgetSnapshot, type ImageAction, type ImageReport, type RunCounts, type SyncEvent, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
 
 /** How many failed images a task keeps (per run) for the status page; the run report has all of them. */
 const MAX_ERRORS = 50;
@@ -266,12 +266,7 @@ export class StatusStore {
       finishedAt: s.finishedAt,
       durationMs: Math.max(0, s.finishedAt - s.startedAt),
       result: s.ok ? 'ok' : 'failed',
-      copied: s.copied,
-      upToDate: s.upToDate,
-      failed: s.failed,
-      skipped: s.skipped,
-      bytes: s.bytes,
-      pulls: s.pulls,
+      ...runCounts(s),
       errors: c?.errors ?? [],
       mappings: c ? [...c.mappings.values()].sort((a, b) => a.mapping - b.mapping) : [],
     };

@@ -33,6 +33,11 @@ export interface RunCounts {
   pulls: number;
 }
 
+/** Just the counts of a summary (or anything carrying them), for views that copy them. */
+export function runCounts(s: RunCounts): RunCounts {
+  return { copied: s.copied, upToDate: s.upToDate, failed: s.failed, skipped: s.skipped, bytes: s.bytes, pulls: s.pulls };
+}
+
 export interface TaskRunSummary extends RunCounts {
   task: string;
   startedAt: number;
