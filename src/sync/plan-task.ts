@@ -1,6 +1,7 @@
 import type { MappingConfig, TaskConfig } from '../config/types.js';
 import { isFerryError } from '../errors.js';
 import type { TaskListers } from '../listers/index.js';
+import type { SelectedRef } from '../filter/tag-filter.js';
 import type { Digest } from '../ref/digest.js';
 import { formatReference, type ImageRef } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -29,14 +30,31 @@ export interface MappingWork {
   error?: FailureInfo;
 }
 
-export interface TaskPlan {
-  task: TaskConfig;
-  mappings: MappingWork[];
+/** Counts over a task's whole plan. */
+export interface PlanTotals {
+  /** selected images (everything but the filtered-out tags) */
+  images: number;
   toCopy: number;
   upToDate: number;
   failed: number;
   filteredOut: number;
   pulls: number;
+}
+
+export interface TaskPlan extends PlanTotals {
+  task: TaskConfig;
+  mappings: MappingWork[];
+}
+
+/**
+ * Where a streamed plan goes, piece by piece, as soon as each piece is known. `repository` may return a promise:
+ * the planner holds that repository's slot until it settles, so a slow consumer (copies) bounds how far planning
+ * runs ahead, and memory stays flat however many repositories a task has.
+ */
+export interface PlanSink {
+  /** a mapping's repositories were resolved (`count`), or resolving them failed (`error`) */
+  mapping(mapping: MappingConfig, resolved: { count: number } | { error: FailureInfo }): void;
+  repository(work: RepositoryWork): void | Promise<void>;
 }
 
 export interface PlanTaskDeps {
@@ -57,36 +75,61 @@ export function failureOf(e: unknown): FailureInfo {
 
 /**
  * Everything a task run would do, found with listings and HEADs only (no source manifest GET, so no Docker Hub
- * pull): per mapping its repositories, per repository the plan. Failures are recorded where they happen, so one
- * bad mapping or tag never hides the others.
+ * pull): per mapping its repositories, per repository the plan, handed to `sink` as each repository is decided.
+ * Failures are recorded where they happen, so one bad mapping or tag never hides the others. Returns the totals.
  */
-export async function planTask(task: TaskConfig, deps: PlanTaskDeps): Promise<TaskPlan> {
+export async function streamTaskPlan(task: TaskConfig, deps: PlanTaskDeps, sink: PlanSink): Promise<PlanTotals> {
   const heads = new Semaphore(deps.headConcurrency ?? 8);
   const repoSlots = new Semaphore(deps.repositoryConcurrency ?? 8);
-  const mappings = await Promise.all(
-    task.mappings.map(async (mapping): Promise<MappingWork> => {
+  const totals: PlanTotals = { images: 0, toCopy: 0, upToDate: 0, failed: 0, filteredOut: 0, pulls: 0 };
+  await Promise.all(
+    task.mappings.map(async (mapping) => {
       let repos: ResolvedRepository[];
       try {
         repos = await resolveMapping(task, mapping, deps.listers, deps.signal);
       } catch (e) {
         if (deps.signal?.aborted) throw e;
-        return { mapping, repositories: [], error: failureOf(e) };
+        totals.failed++;
+        sink.mapping(mapping, { error: failureOf(e) });
+        return;
       }
-      const repositories = await Promise.all(repos.map((r) => repoSlots.run(() => planOne(r, deps, heads), deps.signal)));
-      return { mapping, repositories };
+      sink.mapping(mapping, { count: repos.length });
+      await Promise.all(
+        repos.map((r) =>
+          repoSlots.run(async () => {
+            const work = await planOne(r, deps, heads);
+            const p = work.plan;
+            if (p) {
+              totals.images += p.actions.length - p.filteredOut;
+              totals.toCopy += p.toCopy;
+              totals.upToDate += p.upToDate;
+              totals.failed += p.failed + p.missing;
+              totals.filteredOut += p.filteredOut;
+              totals.pulls += p.pulls;
+            } else totals.failed++;
+            await sink.repository(work);
+          }, deps.signal),
+        ),
+      );
     }),
   );
-  const sum = (f: (p: RepositoryPlan) => number): number => mappings.reduce((n, m) => n + m.repositories.reduce((k, r) => k + (r.plan ? f(r.plan) : 0), 0), 0);
-  const broken = mappings.reduce((n, m) => n + (m.error ? 1 : 0) + m.repositories.filter((r) => r.error).length, 0);
-  return {
-    task,
-    mappings,
-    toCopy: sum((p) => p.toCopy),
-    upToDate: sum((p) => p.upToDate),
-    failed: sum((p) => p.failed + p.missing) + broken,
-    filteredOut: sum((p) => p.filteredOut),
-    pulls: sum((p) => p.pulls),
-  };
+  return totals;
+}
+
+/** The whole plan at once (`ferry plan`): `streamTaskPlan` collected per mapping, in config order. */
+export async function planTask(task: TaskConfig, deps: PlanTaskDeps): Promise<TaskPlan> {
+  const byMapping = new Map<MappingConfig, MappingWork>(task.mappings.map((m) => [m, { mapping: m, repositories: [] }]));
+  const totals = await streamTaskPlan(task, deps, {
+    mapping(m, resolved) {
+      if ('error' in resolved) byMapping.get(m)!.error = resolved.error;
+    },
+    repository(work) {
+      byMapping.get(work.mapping)!.repositories.push(work);
+    },
+  });
+  // repositories arrive as they are decided; print them in the order the mapping resolved them
+  for (const m of byMapping.values()) m.repositories.sort((a, b) => a.order - b.order);
+  return { task, mappings: [...byMapping.values()], ...totals };
 }
 
 async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semaphore): Promise<RepositoryWork> {
@@ -103,35 +146,42 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
   const selection = filter.apply(listed ?? []);
   const sourceHeads = new Map<string, SourceHead | null | HeadFailure>();
   const targetDigests = new Map<string, Digest | null | HeadFailure>();
-  await Promise.all(
-    selection.refs.map((ref) =>
-      heads.run(async () => {
-        const key = refKey(ref);
-        // source and target at once: the two HEADs are independent
-        await Promise.all([
-          headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
-            (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
-            (e: unknown) => {
-              if (deps.signal?.aborted) throw e;
-              sourceHeads.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
-            },
-          ),
-          headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
-            (t) => void targetDigests.set(key, t?.digest ?? null),
-            (e: unknown) => {
-              if (deps.signal?.aborted) throw e;
-              targetDigests.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
-            },
-          ),
-        ]);
-      }, deps.signal),
-    ),
-  );
+  // a few workers per repository take the refs in turn: no closure or promise waits per pending tag
+  const refs = selection.refs;
+  let next = 0;
+  const headPair = async (ref: SelectedRef): Promise<void> => {
+    const key = refKey(ref);
+    // source and target at once: the two HEADs are independent
+    await Promise.all([
+      headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
+        (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
+        (e: unknown) => {
+          if (deps.signal?.aborted) throw e;
+          sourceHeads.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
+        },
+      ),
+      headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
+        (t) => void targetDigests.set(key, t?.digest ?? null),
+        (e: unknown) => {
+          if (deps.signal?.aborted) throw e;
+          targetDigests.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
+        },
+      ),
+    ]);
+  };
+  const worker = async (): Promise<void> => {
+    while (next < refs.length) {
+      const ref = refs[next++]!;
+      await heads.run(() => headPair(ref), deps.signal);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(refs.length, deps.headConcurrency ?? 8) }, worker));
   return { ...r, plan: planRepository({ filter, listed, sourceHeads, targetDigests, platforms: enginePlatforms(r.mapping.platform) }) };
 }
 
-export function describeRef(repo: ImageRef, reference: string): string {
-  const base = formatReference(repo);
+/** `registry/repository:tag` or `registry/repository@digest`; pass the formatted repository when describing many. */
+export function describeRef(repo: ImageRef | string, reference: string): string {
+  const base = typeof repo === 'string' ? repo : formatReference(repo);
   return reference.startsWith('sha256:') ? `${base}@${reference}` : `${base}:${reference}`;
 }
 

@@ -7,6 +7,8 @@ import { repoRef, type ImageRef } from '../ref/reference.js';
 /** One source repository of a mapping and where it goes. */
 export interface ResolvedRepository {
   mapping: MappingConfig;
+  /** position in the mapping's resolved list (plans stream in completion order; reports sort by this) */
+  order: number;
   /** repository refs without tag: Docker Hub's `library/` added on the source as on the target */
   source: ImageRef;
   target: ImageRef;
@@ -23,8 +25,9 @@ export async function resolveMapping(task: TaskConfig, mapping: MappingConfig, l
     if (!listers) throw new Error(`task '${task.name}': a regex from needs a lister`);
     names = matchRepositories(mapping.from, await listers.for(mapping).list(signal));
   }
-  return names.map((name) => ({
+  return names.map((name, order) => ({
     mapping,
+    order,
     source: repoRef(task.source.canonical, sourceRepository(task.source, name)),
     target: repoRef(task.target.canonical, targetRepository(task.target, mapping, name)),
   }));

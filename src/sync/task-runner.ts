@@ -1,20 +1,20 @@
-import type { TaskConfig } from '../config/types.js';
+import type { MappingConfig, TaskConfig } from '../config/types.js';
 import { isFerryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Digest } from '../ref/digest.js';
-import { withDigest, withTag, type ImageRef } from '../ref/reference.js';
+import { formatReference, withDigest, withTag } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import { Semaphore } from '../registry/transport/semaphore.js';
 import type { Clock } from '../scheduler/clock.js';
 import type { BlobTransfers } from './blob-transfers.js';
 import { copyImage, type DigestMemo } from './copy-image.js';
 import type { CopyEvent } from './events.js';
 import type { PlannedAction } from './plan.js';
-import { describeRef, failureOf, planTask, type TaskPlan } from './plan-task.js';
+import { describeRef, failureOf, streamTaskPlan, type FailureInfo, type PlanTotals, type RepositoryWork } from './plan-task.js';
 import { enginePlatforms } from './platforms.js';
 import type { RegistryPool } from './registry-pool.js';
 import { budgetSnapshot, type BudgetSnapshot, type ImageReport, type SyncEventBus, type TaskRunSummary } from './run-events.js';
 import type { TaskListers } from '../listers/index.js';
+import { WorkQueue } from './work-queue.js';
 
 export interface TaskRunnerDeps {
   pool: RegistryPool;
@@ -31,9 +31,12 @@ export interface TaskRunnerDeps {
 }
 
 /**
- * One run of a task: plan with listings and HEADs, log and emit the plan (pulls needed next to the budget left),
- * then copy what differs, several images at a time. Every selected or filtered-out tag gets exactly one log line
- * saying what was decided and why; the run ends with one summary line. A failing image never stops the others.
+ * One run of a task, streamed: each repository is planned with a listing and HEADs, and what it decides is acted
+ * on at once (up-to-date and failed images logged, copies queued, `imageConcurrency` at a time) while the next
+ * repositories are still being planned; the planner waits while the copy queue is full, so memory stays flat for
+ * tasks of any size. When planning ends, one `planned` line gives the totals (pulls needed next to the budget
+ * left). Every selected or filtered-out tag gets exactly one log line saying what was decided and why; the run
+ * ends with one summary line. A failing image never stops the others.
  */
 export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: AbortSignal): Promise<TaskRunSummary> {
   const { bus, clock } = deps;
@@ -42,13 +45,18 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   const summary: TaskRunSummary = { task: task.name, startedAt, finishedAt: startedAt, copied: 0, upToDate: 0, failed: 0, skipped: 0, bytes: 0, pulls: 0, ok: true };
   bus.emit({ type: 'task-started', task: task.name, at: startedAt });
   log.info({ source: task.source.registry, target: task.target.registry }, 'syncing task');
+  const concurrency = deps.imageConcurrency ?? 4;
+  const copies = new WorkQueue(concurrency, concurrency * 4);
   let filteredOut = 0;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const plan = await planTask(task, { src, dst, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) });
-    filteredOut = plan.filteredOut;
-    announcePlan(task, plan, deps, src, log);
-    await execute(task, plan, deps, src, dst, summary, log, signal);
+    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies };
+    const totals = await streamTaskPlan(task, { src, dst, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) }, {
+      mapping: (mapping, resolved) => mappingResolved(run, mapping, resolved),
+      repository: (work) => dispatchRepository(run, work),
+    });
+    filteredOut = totals.filteredOut;
+    announcePlan(task, totals, deps, src, log);
   } catch (e) {
     const f = failureOf(e);
     if (signal?.aborted) {
@@ -60,6 +68,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
       log.error({ code: f.code }, `task failed: ${f.message}`);
     }
   }
+  await copies.drain();
   summary.finishedAt = clock.now();
   if (summary.failed > 0) summary.ok = false;
   const fields = { copied: summary.copied, upToDate: summary.upToDate, failed: summary.failed, skipped: summary.skipped, filteredOut, bytes: summary.bytes, pulls: summary.pulls, durationMs: summary.finishedAt - startedAt };
@@ -69,31 +78,23 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   return summary;
 }
 
-function announcePlan(task: TaskConfig, plan: TaskPlan, deps: TaskRunnerDeps, src: RegistryClient, log: Logger): void {
-  const images = plan.mappings.reduce((n, m) => n + m.repositories.reduce((k, r) => k + (r.plan ? r.plan.actions.filter((a) => a.kind !== 'filtered-out').length : 0), 0), 0);
-  const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
-  const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
-  deps.bus.emit({ type: 'task-planned', task: task.name, images, toCopy: plan.toCopy, pullsNeeded: plan.pulls, ...(budget ? { budget } : {}) });
-  const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
-  log.info(
-    { images, toCopy: plan.toCopy, upToDate: plan.upToDate, filteredOut: plan.filteredOut, pullsNeeded: plan.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
-    `planned: ${plan.toCopy} of ${images} images to copy, needing ${plan.pulls} manifest pulls${left}`,
-  );
+/** What one task run shares between the planner's callbacks and the copies. */
+interface RunContext {
+  task: TaskConfig;
+  deps: TaskRunnerDeps;
+  src: RegistryClient;
+  dst: RegistryClient;
+  summary: TaskRunSummary;
+  log: Logger;
+  signal: AbortSignal | undefined;
+  copies: WorkQueue;
 }
 
-async function execute(
-  task: TaskConfig,
-  plan: TaskPlan,
-  deps: TaskRunnerDeps,
-  src: RegistryClient,
-  dst: RegistryClient,
-  summary: TaskRunSummary,
-  log: Logger,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const limit = new Semaphore(deps.imageConcurrency ?? 4);
-  const jobs: Promise<void>[] = [];
-  const finish = (report: ImageReport, fields: Record<string, unknown>, message: string, level: 'info' | 'error' | 'warn' = 'info'): void => {
+type Finish = (report: ImageReport, fields: Record<string, unknown>, message: string, level?: 'info' | 'error' | 'warn') => void;
+
+function finisher(run: RunContext): Finish {
+  const { summary, log, deps } = run;
+  return (report, fields, message, level = 'info') => {
     if (report.action === 'copied') summary.copied++;
     else if (report.action === 'up-to-date') summary.upToDate++;
     else if (report.action === 'failed') summary.failed++;
@@ -103,58 +104,72 @@ async function execute(
     log[level]({ source: report.source, target: report.target, ...fields }, message);
     deps.bus.emit({ type: 'image-finished', report });
   };
-  plan.mappings.forEach((m, mi) => {
-    const mapping = m.mapping.index;
-    log.info({ from: m.mapping.from.kind === 'plain' ? m.mapping.from.repository : `regex:${m.mapping.from.matcher.pattern}`, repositories: m.repositories.length }, 'mapping');
-    if (m.error) {
-      summary.failed++;
-      log.error({ mapping: mi, code: m.error.code }, `mapping failed: cannot list the source's repositories: ${m.error.message}`);
-      return;
+}
+
+function announcePlan(task: TaskConfig, totals: PlanTotals, deps: TaskRunnerDeps, src: RegistryClient, log: Logger): void {
+  const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
+  const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
+  deps.bus.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: totals.pulls, ...(budget ? { budget } : {}) });
+  const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
+  log.info(
+    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: totals.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
+    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${totals.pulls} manifest pulls${left}`,
+  );
+}
+
+function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: number } | { error: FailureInfo }): void {
+  const from = m.from.kind === 'plain' ? m.from.repository : `regex:${m.from.matcher.pattern}`;
+  if ('error' in resolved) {
+    run.summary.failed++;
+    run.log.error({ mapping: m.index, from, code: resolved.error.code }, `mapping failed: cannot list the source's repositories: ${resolved.error.message}`);
+  } else run.log.info({ mapping: m.index, from, repositories: resolved.count }, 'mapping');
+}
+
+/** Acts on one repository's plan: logs what needs no copy, queues the copies (waiting while the queue is full). */
+async function dispatchRepository(run: RunContext, r: RepositoryWork): Promise<void> {
+  const { task, log } = run;
+  if (r.error || !r.plan) {
+    run.summary.failed++;
+    log.error({ repository: r.source.repository, code: r.error?.code }, `repository failed: cannot list its tags: ${r.error?.message ?? 'unknown error'}`);
+    return;
+  }
+  const finish = finisher(run);
+  const mapping = r.mapping.index;
+  const sourceName = formatReference(r.source);
+  const targetName = formatReference(r.target);
+  for (const a of r.plan.actions) {
+    const base = { task: task.name, mapping, bytes: 0, durationMs: 0, pulls: 0 };
+    if (a.kind === 'filtered-out') {
+      log.info({ source: describeRef(sourceName, a.tag), tag: a.tag, reason: a.reason }, `filtered out: ${a.reason}`);
+      continue;
     }
-    for (const r of m.repositories) {
-      if (r.error || !r.plan) {
-        summary.failed++;
-        log.error({ repository: r.source.repository, code: r.error?.code }, `repository failed: cannot list its tags: ${r.error?.message ?? 'unknown error'}`);
-        continue;
-      }
-      for (const a of r.plan.actions) {
-        const base = { task: task.name, mapping, bytes: 0, durationMs: 0, pulls: 0 };
-        if (a.kind === 'filtered-out') {
-          log.info({ source: describeRef(r.source, a.tag), tag: a.tag, reason: a.reason }, `filtered out: ${a.reason}`);
-          continue;
-        }
-        const source = describeRef(r.source, a.ref.kind === 'tag' ? a.ref.tag : a.ref.digest);
-        const targetReference = a.ref.kind === 'tag' ? a.ref.tag : (a.ref.tag ?? a.ref.digest);
-        const target = describeRef(r.target, targetReference);
-        if (a.kind === 'up-to-date') {
-          finish({ ...base, source, target, action: 'up-to-date', reason: a.reason, sourceDigest: a.digest, targetDigest: a.digest }, { digest: a.digest }, 'already up to date');
-        } else if (a.kind === 'missing' || a.kind === 'failed') {
-          const code = a.kind === 'missing' ? 'NOT_FOUND' : a.code;
-          finish({ ...base, source, target, action: 'failed', reason: a.reason, ...(code ? { errorCode: code } : {}) }, { code }, `failed: ${a.reason}`, 'error');
-        } else {
-          jobs.push(limit.run(() => copyOne(task, a, r.source, r.target, source, target, base, deps, src, dst, finish, signal), signal).catch(() => undefined));
-        }
-      }
+    const source = describeRef(sourceName, a.ref.kind === 'tag' ? a.ref.tag : a.ref.digest);
+    const targetReference = a.ref.kind === 'tag' ? a.ref.tag : (a.ref.tag ?? a.ref.digest);
+    const target = describeRef(targetName, targetReference);
+    if (a.kind === 'up-to-date') {
+      finish({ ...base, source, target, action: 'up-to-date', reason: a.reason, sourceDigest: a.digest, targetDigest: a.digest }, { digest: a.digest }, 'already up to date');
+    } else if (a.kind === 'missing' || a.kind === 'failed') {
+      const code = a.kind === 'missing' ? 'NOT_FOUND' : a.code;
+      finish({ ...base, source, target, action: 'failed', reason: a.reason, ...(code ? { errorCode: code } : {}) }, { code }, `failed: ${a.reason}`, 'error');
+    } else {
+      await run.copies.push(() => copyOne(a, r, source, target, base, run, finish), run.signal);
     }
-  });
-  await Promise.all(jobs);
+  }
 }
 
 async function copyOne(
-  task: TaskConfig,
   a: Extract<PlannedAction, { kind: 'copy' }>,
-  srcRepo: ImageRef,
-  dstRepo: ImageRef,
+  r: RepositoryWork,
   source: string,
   target: string,
   base: { task: string; mapping: number; bytes: number; durationMs: number; pulls: number },
-  deps: TaskRunnerDeps,
-  src: RegistryClient,
-  dst: RegistryClient,
-  finish: (report: ImageReport, fields: Record<string, unknown>, message: string, level?: 'info' | 'error' | 'warn') => void,
-  signal: AbortSignal | undefined,
+  run: RunContext,
+  finish: Finish,
 ): Promise<void> {
-  const mapping = task.mappings.find((m) => m.index === base.mapping);
+  const { task, deps, src, dst, signal } = run;
+  const srcRepo = r.source;
+  const dstRepo = r.target;
+  const mapping = r.mapping;
   const srcRef = a.ref.kind === 'tag' ? withTag(srcRepo, a.ref.tag) : withDigest(srcRepo, a.ref.digest as Digest);
   const dstRef = a.ref.kind === 'tag' ? withTag(dstRepo, a.ref.tag) : a.ref.tag ? withTag(dstRepo, a.ref.tag) : withDigest(dstRepo, a.ref.digest as Digest);
   deps.bus.emit({ type: 'image-started', task: task.name, source, target });
@@ -170,7 +185,7 @@ async function copyOne(
   const started = deps.clock.now();
   try {
     const r = await copyImage(src, srcRef, dst, dstRef, {
-      platforms: enginePlatforms(mapping?.platform ?? 'all'),
+      platforms: enginePlatforms(mapping.platform),
       transfers: deps.transfers,
       memo: deps.memo,
       events,
