@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { runCounts, type ImageAction, type ImageReport, type RunCounts, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
+import { JsonArrayBlocks } from './json-array-blocks.js';
 import { formatTaskSummary, summaryFields } from './summary.js';
 
 /** One image in the `--report` file. */
@@ -60,7 +61,10 @@ export function reportImage(r: ImageReport): ReportImage {
   };
 }
 
-export function reportTask(s: TaskRunSummary, images: ImageReport[]): ReportTask {
+/** A task run's fields in the report, without its images. */
+export type ReportTaskHead = Omit<ReportTask, 'images'>;
+
+export function reportTaskHead(s: TaskRunSummary): ReportTaskHead {
   return {
     task: s.task,
     startedAt: new Date(s.startedAt).toISOString(),
@@ -69,9 +73,20 @@ export function reportTask(s: TaskRunSummary, images: ImageReport[]): ReportTask
     ok: s.ok,
     ...runCounts(s),
     error: s.error ?? null,
-    images: images.map(reportImage),
   };
 }
+
+export function reportTask(s: TaskRunSummary, images: ImageReport[]): ReportTask {
+  return { ...reportTaskHead(s), images: images.map(reportImage) };
+}
+
+/** A task run as the reporter keeps it: the head, and its images as compact JSON lines in byte blocks. */
+interface StoredTask {
+  head: ReportTaskHead;
+  images: JsonArrayBlocks;
+}
+
+const IMAGE_INDENT = '        ';
 
 export interface RunReportOptions {
   bus: SyncEventBus;
@@ -98,22 +113,24 @@ export interface RunReporter {
  */
 export function attachRunReport(o: RunReportOptions): RunReporter {
   const now = o.now ?? Date.now;
-  const pending = new Map<string, ImageReport[]>();
-  const done = new Map<string, ReportTask>();
+  const pending = new Map<string, JsonArrayBlocks>();
+  const done = new Map<string, StoredTask>();
   let writing: Promise<void> = Promise.resolve();
 
   const report = (): RunReport => {
-    const tasks = [...done.values()];
+    const tasks = [...done.values()].map((t): ReportTask => ({ ...t.head, images: t.images.values() as ReportImage[] }));
     return { version: 1, generatedAt: new Date(now()).toISOString(), ok: tasks.every((t) => t.ok), tasks };
   };
 
   const write = (file: string): void => {
-    const body = JSON.stringify(report(), null, 2) + '\n';
+    // a snapshot now: later task runs replace entries in `done`, not the arrays captured here
+    const tasks = [...done.values()];
+    const generatedAt = new Date(now()).toISOString();
     writing = writing.then(async () => {
       try {
         await mkdir(dirname(file), { recursive: true });
         const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, body);
+        await writeFile(tmp, reportChunks(generatedAt, tasks));
         await rename(tmp, file);
       } catch (err) {
         o.logger?.error({ file, err: err instanceof Error ? err.message : String(err) }, 'cannot write the run report');
@@ -122,14 +139,14 @@ export function attachRunReport(o: RunReportOptions): RunReporter {
   };
 
   const off = o.bus.on((e) => {
-    if (e.type === 'task-started') pending.set(e.task, []);
+    if (e.type === 'task-started') pending.set(e.task, new JsonArrayBlocks(IMAGE_INDENT));
     else if (e.type === 'image-finished') {
       let l = pending.get(e.report.task);
-      if (!l) pending.set(e.report.task, (l = []));
-      l.push(e.report);
+      if (!l) pending.set(e.report.task, (l = new JsonArrayBlocks(IMAGE_INDENT)));
+      l.push(reportImage(e.report));
     } else if (e.type === 'task-finished') {
       const s = e.summary;
-      done.set(s.task, reportTask(s, pending.get(s.task) ?? []));
+      done.set(s.task, { head: reportTaskHead(s), images: (pending.get(s.task) ?? new JsonArrayBlocks(IMAGE_INDENT)).finish() });
       pending.delete(s.task);
       if (o.logger && o.logSummaries) (s.ok ? o.logger.info : o.logger.warn).call(o.logger, summaryFields(s), formatTaskSummary(s));
       if (o.file) write(o.file);
@@ -144,4 +161,17 @@ export function attachRunReport(o: RunReportOptions): RunReporter {
       await writing;
     },
   };
+}
+
+/** The report document, in pieces: indented like `JSON.stringify(report, null, 2)`, except one image per line. */
+function* reportChunks(generatedAt: string, tasks: StoredTask[]): Generator<string | Buffer> {
+  const ok = tasks.every((t) => t.head.ok);
+  yield `{\n  "version": 1,\n  "generatedAt": ${JSON.stringify(generatedAt)},\n  "ok": ${ok},\n  "tasks": [`;
+  for (const [ti, t] of tasks.entries()) {
+    const head = JSON.stringify(t.head, null, 2).replace(/\n}$/, '').replace(/\n/g, '\n    ');
+    yield `${ti > 0 ? ',' : ''}\n    ${head},\n      "images": [`;
+    yield* t.images.blocks();
+    yield `${t.images.count > 0 ? '\n      ' : ''}]\n    }`;
+  }
+  yield `${tasks.length > 0 ? '\n  ' : ''}]\n}\n`;
 }

@@ -90,6 +90,25 @@ describe('run report', () => {
     assert.equal(rep.report().tasks.length, 2);
   });
 
+  test('a large run: valid JSON, one image per line (grep-able), images kept as bytes not objects', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-report-'));
+    const file = join(dir, 'report.json');
+    const bus = new SyncEventBus();
+    const rep = attachRunReport({ bus, file, now: () => 0 });
+    const many = Array.from({ length: 3000 }, (_, i) => image('big', i, i % 7 === 0 ? 'failed' : 'up-to-date', { reason: i % 7 === 0 ? `bad "quote" ✗ ${i}` : 'already up to date' }));
+    emitRun(bus, 'big', 0, 10, many);
+    emitRun(bus, 'empty', 0, 1, []);
+    await rep.close();
+    const text = await readFile(file, 'utf8');
+    const j = JSON.parse(text) as RunReport;
+    assert.deepEqual(j.tasks.map((t) => [t.task, t.images.length]), [['big', 3000], ['empty', 0]]);
+    assert.equal(j.tasks[0]!.images[7]!.error, 'bad "quote" ✗ 7');
+    assert.deepEqual(j, rep.report());
+    const imageLines = text.split('\n').filter((l) => l.trimStart().startsWith('{"task":"big"'));
+    assert.equal(imageLines.length, 3000);
+    for (const l of imageLines.slice(0, 5)) assert.doesNotThrow(() => JSON.parse(l.trim().replace(/,$/, '')));
+  });
+
   test('an unwritable report path is logged, not thrown into the sync', async () => {
     const bus = new SyncEventBus();
     const { lines, logger } = recorder();
