@@ -88,6 +88,8 @@ export interface SendOptions {
   rateLimited?: 'retry' | 'throw';
 }
 
+const ABSOLUTE_URL = /^https?:\/\//;
+
 const defaultRealmHttp = (() => {
   let http: HttpFn | undefined;
   return () => (http ??= undiciHttp(createDispatcher()));
@@ -114,6 +116,8 @@ export class RegistryClient {
   private readonly userAgent: string;
   private readonly onExchange: ((e: Exchange) => void) | undefined;
   private readonly dispatcherClose: (() => Promise<void>) | undefined;
+  /** the transport with `onExchange` watching, built once */
+  private readonly exchange: HttpFn;
 
   constructor(o: RegistryClientOptions) {
     this.registry = o.registry;
@@ -135,6 +139,7 @@ export class RegistryClient {
     this.manifestGate = o.manifestGate;
     this.userAgent = o.userAgent ?? USER_AGENT;
     this.onExchange = o.onExchange;
+    this.exchange = this.observed(this.http);
     const realmHttp = o.httpForRealm ?? defaultRealmHttp;
     this.auth = new Authenticator({
       registry: this.registry,
@@ -153,7 +158,7 @@ export class RegistryClient {
   }
 
   url(path: string): string {
-    return /^https?:\/\//.test(path) ? path : `${this.endpoint}${path}`;
+    return ABSOLUTE_URL.test(path) ? path : `${this.endpoint}${path}`;
   }
 
   /** Sends a request and returns the response (body unread) when its status is expected; throws otherwise. */
@@ -234,23 +239,25 @@ export class RegistryClient {
 
   /** One attempt: limits, authentication, the exchange, and redirects. */
   private async once(o: SendOptions, scopes: string[], ctx: ErrorContext): Promise<HttpResponse> {
-    await this.rate?.take(o.signal);
+    if (this.rate) await this.rate.take(o.signal);
     const release = await this.limiter.acquire(o.signal);
     try {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...o.headers };
-      const url = this.url(o.path);
+      const absolute = ABSOLUTE_URL.test(o.path);
+      const url = absolute ? o.path : `${this.endpoint}${o.path}`;
       // Credentials go only to the registry's own origin, even when an upload Location points elsewhere.
-      if (new URL(url).origin === this.origin) {
+      if (!absolute || new URL(url).origin === this.origin) {
         const authorization = await this.auth.authorization(scopes, o.signal);
         if (authorization) headers.authorization = authorization;
       }
       let req: HttpRequest = { method: o.method, url, headers, body: o.body ?? null, signal: o.signal };
-      let res = await this.observed(this.http)(req);
+      let res = await this.exchange(req);
+      if (!o.followRedirects || !isRedirect(res.status)) return res;
       const seen = new Set<string>([req.url]);
-      while (o.followRedirects && isRedirect(res.status)) {
+      while (isRedirect(res.status)) {
         await drain(res.body);
         req = followRedirect(req, res, this.endpoint, seen, ctx);
-        res = await this.observed(this.http)(req);
+        res = await this.exchange(req);
       }
       return res;
     } finally {
@@ -306,7 +313,12 @@ export class RegistryClient {
 }
 
 export function kindOf(url: string): RequestKind {
-  const path = url.replace(/^https?:\/\/[^/]+/, '').replace(/\?.*$/, '');
+  // called for every exchange: slice instead of regex replaces
+  const scheme = url.indexOf('://');
+  const start = scheme < 0 ? 0 : url.indexOf('/', scheme + 3);
+  if (start < 0) return 'token';
+  const q = url.indexOf('?', start);
+  const path = url.slice(start, q < 0 ? undefined : q);
   if (path === '/v2/' || path === '/v2') return 'ping';
   if (path.includes('/manifests/')) return 'manifest';
   if (path.includes('/blobs/uploads')) return 'upload';

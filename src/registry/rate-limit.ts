@@ -32,12 +32,21 @@ type HeaderBag = Record<string, string | string[] | undefined>;
 
 /** Case-insensitive header lookup; the first value of an array. */
 function header(headers: HeaderBag, name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() !== name) continue;
-    const s = Array.isArray(v) ? v[0] : v;
-    if (typeof s === 'string' && s.trim() !== '') return s.trim();
+  // every response passes through here: look the name up directly (transports give lower-case names), and
+  // walk the keys without allocating only when a caller's bag has other spellings
+  const direct = firstValue(headers[name]);
+  if (direct !== undefined) return direct;
+  for (const k in headers) {
+    if (k.length !== name.length || k === name || k.toLowerCase() !== name) continue;
+    const s = firstValue(headers[k]);
+    if (s !== undefined) return s;
   }
   return undefined;
+}
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  return typeof s === 'string' && s.trim() !== '' ? s.trim() : undefined;
 }
 
 /**

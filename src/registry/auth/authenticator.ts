@@ -77,7 +77,7 @@ export class Authenticator {
 
   /** The Authorization header for a request needing `scopes`, or undefined for none. */
   async authorization(scopes: string[], signal?: AbortSignal): Promise<string | undefined> {
-    await this.ping(signal);
+    if (this.challenge === null) await this.ping(signal);
     const ch = this.challenge;
     if (!ch) return undefined;
     const creds = await this.credentials();

@@ -107,5 +107,8 @@ export function scopeCovers(have: string[], need: string[]): boolean {
 
 /** `repository:<repo>:<actions>` with normalized actions (`['push','pull']` → `repository:a:pull,push`). */
 export function repositoryScope(repo: string, actions: string[]): string {
+  // the two scopes every HEAD and GET asks for, without sorting anything (they are already in normal form)
+  if (actions.length === 1 && actions[0] === 'pull') return `repository:${repo}:pull`;
+  if (actions.length === 2 && actions[0] === 'pull' && actions[1] === 'push') return `repository:${repo}:pull,push`;
   return formatScope({ type: 'repository', name: repo, actions: normalizeActions(actions) });
 }

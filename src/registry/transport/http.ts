@@ -57,6 +57,7 @@ export function createDispatcher(opts: TransportOptions = {}): Dispatcher {
 /** An HttpFn over undici with the given dispatcher. Redirects are never followed here (see redirects.ts). */
 export function undiciHttp(dispatcher: Dispatcher): HttpFn {
   return async (req) => {
+    if (req.method === 'HEAD') return head(dispatcher, req);
     try {
       const res = await request(req.url, {
         method: req.method,
@@ -64,15 +65,81 @@ export function undiciHttp(dispatcher: Dispatcher): HttpFn {
         body: req.body ?? null,
         dispatcher,
         signal: req.signal,
-        // undici closes the connection after every HEAD unless told not to (nodejs/undici#258, for servers that
-        // send a body anyway); registries do not, and ferry decides everything with HEADs: keep the connection.
-        ...(req.method === 'HEAD' ? { reset: false } : {}),
       });
       return { status: res.statusCode, headers: res.headers as HttpResponse['headers'], body: res.body, url: req.url };
     } catch (e) {
       throw transportError(e, { method: req.method, url: redactUrl(req.url) });
     }
   };
+}
+
+/**
+ * A HEAD through undici's `dispatch`: no body to stream, so none of `request()`'s machinery (async resource,
+ * body stream, abort wiring) per call. ferry decides everything with HEADs — tens of thousands per run at
+ * scale — and this path allocates about a third less, which is what keeps a large no-op run's memory flat.
+ * The connection is kept: undici would close it after every HEAD unless told not to (nodejs/undici#258, for
+ * servers that send a body anyway); registries do not.
+ */
+function head(dispatcher: Dispatcher, req: HttpRequest): Promise<HttpResponse> {
+  const { signal } = req;
+  const ctx = { method: req.method, url: redactUrl(req.url) };
+  if (signal?.aborted) return Promise.reject(transportError(signal.reason ?? new undiciErrors.RequestAbortedError(), ctx));
+  const { origin, path } = splitUrl(req.url);
+  return new Promise<HttpResponse>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    let headers: HttpResponse['headers'] = {};
+    const onAbort = (): void => controller?.abort(signal?.reason ?? new undiciErrors.RequestAbortedError());
+    const done = (): void => signal?.removeEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (signal?.aborted) onAbort();
+      },
+      onResponseStart(_c, statusCode, h) {
+        status = statusCode;
+        headers = h as HttpResponse['headers'];
+      },
+      onResponseData() {
+        /* a HEAD answer has no body; anything sent anyway is discarded */
+      },
+      onResponseEnd() {
+        done();
+        resolve({ status, headers, body: emptyBody(), url: req.url });
+      },
+      onResponseError(_c, err) {
+        done();
+        reject(transportError(err, ctx));
+      },
+    };
+    try {
+      dispatcher.dispatch({ origin, path, method: 'HEAD', headers: req.headers, reset: false }, handler);
+    } catch (e) {
+      done();
+      reject(transportError(e, ctx));
+    }
+  });
+}
+
+/** `https://host:port/v2/x?y` → origin and path, without building a URL object (one per HEAD adds up). */
+export function splitUrl(url: string): { origin: string; path: string } {
+  const scheme = url.indexOf('://');
+  const slash = scheme < 0 ? -1 : url.indexOf('/', scheme + 3);
+  if (scheme < 0 || url.includes('#') || /[?@\\]/.test(url.slice(scheme + 3, slash < 0 ? undefined : slash))) {
+    // unusual authority (credentials, query right after the host, backslashes): let the URL parser decide
+    const u = new URL(url);
+    return { origin: u.origin, path: `${u.pathname}${u.search}` };
+  }
+  return slash < 0 ? { origin: url, path: '/' } : { origin: url.slice(0, slash), path: url.slice(slash) };
+}
+
+function emptyBody(): Readable {
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
 }
 
 /** Turns undici/socket/TLS failures into typed errors. Used for request and body-stream failures alike. */
