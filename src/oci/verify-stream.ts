@@ -18,6 +18,8 @@ export class VerifyStream extends Transform {
     private readonly ctx: ErrorContext,
     /** bytes already verified and sent before this stream started (a resumed download) */
     resumeFrom?: Digester,
+    /** called with the running byte count after each chunk (progress), so no extra stream stage is needed */
+    private readonly onBytes?: (bytes: number) => void,
   ) {
     super();
     this.digester = resumeFrom ?? (canVerify(expected.digest) ? new Digester(digestAlgorithm(expected.digest)) : undefined);
@@ -35,6 +37,7 @@ export class VerifyStream extends Transform {
       return;
     }
     this.digester?.update(chunk);
+    this.onBytes?.(this.seen);
     const prev = this.held;
     this.held = chunk;
     if (prev) this.push(prev);

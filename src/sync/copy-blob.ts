@@ -1,5 +1,4 @@
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { FerryError, isFerryError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { VerifyStream } from '../oci/verify-stream.js';
@@ -54,14 +53,19 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
 }
 
 async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult & { from?: string }> {
-  const have = await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true });
-  if (have !== undefined) return { outcome: 'exists', bytes: 0 };
-
-  const pending = c.transfers.inFlight(c.dst.registry, desc.digest);
-  if (pending) await pending.catch(() => undefined);
+  const inRepository = async (): Promise<boolean> => (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined;
+  // When this run put the blob into another repository, a mount answers both questions at once (a mount into a
+  // repository that already holds the blob succeeds too), saving a HEAD per shared layer on a cold sync.
+  let sources = c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3);
+  if (sources.length === 0) {
+    if (await inRepository()) return { outcome: 'exists', bytes: 0 };
+    const pending = c.transfers.inFlight(c.dst.registry, desc.digest);
+    if (pending) await pending.catch(() => undefined);
+    sources = c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3);
+  }
 
   let session: UploadSession | undefined;
-  for (const from of c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3)) {
+  for (const from of sources) {
     const r = await mountBlob(c.dst, c.dstRepo, desc.digest, from, { signal: c.signal });
     if (r.mounted) {
       if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
@@ -71,8 +75,9 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
     if (session) await cancelUpload(c.dst, c.dstRepo, r.location);
     else session = r;
   }
-  // Re-check after waiting: the transfer we waited for may have landed in this very repository.
-  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo)) {
+  // Re-check after waiting: the transfer we waited for may have landed in this very repository; and when every
+  // mount failed without a HEAD first, the repository may hold the blob from an earlier run.
+  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo) || (session && sources.length > 0 && (await inRepository()))) {
     if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
     return { outcome: 'exists', bytes: 0 };
   }
@@ -149,28 +154,22 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     signal: c.signal,
     onResume: (offset, attempt, error) => c.src.logger.debug({ ...ctx, offset, attempt, error }, 'resuming blob download'),
   });
-  const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, ctx);
   let lastEmit = 0;
-  const progress = new Transform({
-    highWaterMark: 64 * 1024,
-    transform(chunk: Buffer, _enc, cb) {
-      const now = c.dst.clock.now();
-      if (now - lastEmit >= 250) {
-        lastEmit = now;
-        c.events({ type: 'blob-progress', digest: desc.digest, bytes: verify.bytes, size: desc.size });
-      }
-      cb(null, chunk);
-    },
+  const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, ctx, undefined, (bytes) => {
+    const now = c.dst.clock.now();
+    if (now - lastEmit < 250) return;
+    lastEmit = now;
+    c.events({ type: 'blob-progress', digest: desc.digest, bytes, size: desc.size });
   });
   // Whichever side fails first tears the other down, so neither waits on a dead peer; its error is reported.
   let first: unknown;
   const fail = (e: unknown): never => {
     if (first === undefined || isFerryError(e, 'DIGEST_MISMATCH') || isFerryError(e, 'SIZE_MISMATCH')) first = e;
-    progress.destroy(e as Error);
+    verify.destroy(e as Error);
     throw e;
   };
-  const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, progress, { mode, signal: c.signal }).catch(fail);
-  const piping = pipeline(source, verify, progress).catch(fail);
+  const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, verify, { mode, signal: c.signal }).catch(fail);
+  const piping = pipeline(source, verify).catch(fail);
   await Promise.allSettled([uploading, piping]);
   if (first !== undefined) throw first;
 }
