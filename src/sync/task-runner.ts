@@ -48,9 +48,11 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   const concurrency = deps.imageConcurrency ?? 4;
   const copies = new WorkQueue(concurrency, concurrency * 4);
   let filteredOut = 0;
+  let context: RunContext | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies };
+    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, closed: false };
+    context = run;
     const totals = await streamTaskPlan(task, { src, dst, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) }, {
       mapping: (mapping, resolved) => mappingResolved(run, mapping, resolved),
       repository: (work) => dispatchRepository(run, work),
@@ -68,6 +70,8 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
       log.error({ code: f.code }, `task failed: ${f.message}`);
     }
   }
+  // when planning stopped early (abort), repositories still being planned must not report after the summary
+  if (context) context.closed = true;
   await copies.drain();
   summary.finishedAt = clock.now();
   if (summary.failed > 0) summary.ok = false;
@@ -88,6 +92,8 @@ interface RunContext {
   log: Logger;
   signal: AbortSignal | undefined;
   copies: WorkQueue;
+  /** the run has ended its planning (normally or not): late plans are dropped */
+  closed: boolean;
 }
 
 type Finish = (report: ImageReport, fields: Record<string, unknown>, message: string, level?: 'info' | 'error' | 'warn') => void;
@@ -128,6 +134,7 @@ function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: n
 /** Acts on one repository's plan: logs what needs no copy, queues the copies (waiting while the queue is full). */
 async function dispatchRepository(run: RunContext, r: RepositoryWork): Promise<void> {
   const { task, log } = run;
+  if (run.closed) return;
   if (r.error || !r.plan) {
     run.summary.failed++;
     log.error({ repository: r.source.repository, code: r.error?.code }, `repository failed: cannot list its tags: ${r.error?.message ?? 'unknown error'}`);
