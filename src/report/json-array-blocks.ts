@@ -25,7 +25,8 @@ export class JsonArrayBlocks {
     this.#count++;
     const bytes = Buffer.byteLength(text);
     if (!this.#current || this.#used + bytes > this.#current.length) {
-      this.#seal();
+      // a full block is kept as it is (its unused tail is smaller than one entry); only finish() trims by copying
+      if (this.#current && this.#used > 0) this.#blocks.push(this.#current.subarray(0, this.#used));
       this.#current = Buffer.allocUnsafe(Math.max(JsonArrayBlocks.BLOCK, bytes));
       this.#used = 0;
     }
@@ -42,16 +43,11 @@ export class JsonArrayBlocks {
     return JSON.parse(`[${Buffer.concat(this.blocks()).toString('utf8')}]`) as unknown[];
   }
 
-  /** Stops appending to the current block: trims it to what it holds, so a finished task keeps only its bytes. */
-  #seal(): void {
+  /** Call when no more entries come: the last block is copied down to what it holds, releasing its unused tail. */
+  finish(): this {
     if (this.#current && this.#used > 0) this.#blocks.push(Buffer.from(this.#current.subarray(0, this.#used)));
     this.#current = undefined;
     this.#used = 0;
-  }
-
-  /** Call when no more entries come: releases the unused tail of the last block. */
-  finish(): this {
-    this.#seal();
     return this;
   }
 }

@@ -46,16 +46,17 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   bus.emit({ type: 'task-started', task: task.name, at: startedAt });
   log.info({ source: task.source.registry, target: task.target.registry }, 'syncing task');
   const concurrency = deps.imageConcurrency ?? 4;
-  const copies = new WorkQueue(concurrency, concurrency * 4);
+  const copies = new WorkQueue(concurrency);
   let filteredOut = 0;
-  let context: RunContext | undefined;
+  // cleared when planning ends, normally or not: a repository still being planned after an abort must not
+  // report its images after the task summary
+  let planning = true;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, closed: false };
-    context = run;
+    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies };
     const totals = await streamTaskPlan(task, { src, dst, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) }, {
       mapping: (mapping, resolved) => mappingResolved(run, mapping, resolved),
-      repository: (work) => dispatchRepository(run, work),
+      repository: (work) => (planning ? dispatchRepository(run, work) : undefined),
     });
     filteredOut = totals.filteredOut;
     announcePlan(task, totals, deps, src, log);
@@ -70,8 +71,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
       log.error({ code: f.code }, `task failed: ${f.message}`);
     }
   }
-  // when planning stopped early (abort), repositories still being planned must not report after the summary
-  if (context) context.closed = true;
+  planning = false;
   await copies.drain();
   summary.finishedAt = clock.now();
   if (summary.failed > 0) summary.ok = false;
@@ -92,8 +92,6 @@ interface RunContext {
   log: Logger;
   signal: AbortSignal | undefined;
   copies: WorkQueue;
-  /** the run has ended its planning (normally or not): late plans are dropped */
-  closed: boolean;
 }
 
 type Finish = (report: ImageReport, fields: Record<string, unknown>, message: string, level?: 'info' | 'error' | 'warn') => void;
@@ -134,7 +132,6 @@ function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: n
 /** Acts on one repository's plan: logs what needs no copy, queues the copies (waiting while the queue is full). */
 async function dispatchRepository(run: RunContext, r: RepositoryWork): Promise<void> {
   const { task, log } = run;
-  if (run.closed) return;
   if (r.error || !r.plan) {
     run.summary.failed++;
     log.error({ repository: r.source.repository, code: r.error?.code }, `repository failed: cannot list its tags: ${r.error?.message ?? 'unknown error'}`);
