@@ -80,7 +80,8 @@ function lengthOf(res: { headers: Record<string, string | string[] | undefined> 
 
 /**
  * Cross-repository mount. Returns 'mounted', or the upload location the registry opened instead (202),
- * which the caller continues with rather than starting another session.
+ * which the caller continues with rather than starting another session. With `from` equal to `repository`
+ * it asks whether the repository holds the blob and opens an upload in one request (201: it does).
  */
 export async function mountBlob(
   client: RegistryClient,
@@ -93,7 +94,8 @@ export async function mountBlob(
   const res = await client.send({
     method: 'POST',
     path: `/v2/${repository}/blobs/uploads/?${q.toString()}`,
-    scopes: [repositoryScope(repository, ['pull', 'push']), repositoryScope(from, ['pull'])],
+    // A mount from the repository itself needs no second scope (and so no token of its own).
+    scopes: from === repository ? [repositoryScope(repository, ['pull', 'push'])] : [repositoryScope(repository, ['pull', 'push']), repositoryScope(from, ['pull'])],
     headers: { 'content-length': '0' },
     expect: [201, 202],
     context: { registry: client.registry, repository, digest },

@@ -30,8 +30,8 @@ export interface BlobCopyResult {
 }
 
 /**
- * Makes the target repository hold the blob: HEAD on the target, then a mount from a target repository
- * known to hold it, then a streamed, verified transfer. Parallel copies of one blob wait for each other,
+ * Makes the target repository hold the blob: asks the target (a mount from the repository itself, or a HEAD),
+ * then mounts from a target repository known to hold it, then makes a streamed, verified transfer. Parallel copies of one blob wait for each other,
  * so each blob crosses the network at most once per target registry and run.
  */
 export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult> {
@@ -53,18 +53,23 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
 }
 
 async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult & { from?: string }> {
-  const inRepository = async (): Promise<boolean> => (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined;
+  let session: UploadSession | undefined;
+  let checked = false;
   // When this run put the blob into another repository, a mount answers both questions at once (a mount into a
-  // repository that already holds the blob succeeds too), saving a HEAD per shared layer on a cold sync.
+  // repository that already holds the blob succeeds too), saving a request per shared layer on a cold sync.
   let sources = c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3);
   if (sources.length === 0) {
-    if (await inRepository()) return { outcome: 'exists', bytes: 0 };
+    const probe = await probeRepository(c, desc);
+    if (probe === 'exists') return { outcome: 'exists', bytes: 0 };
+    session = probe;
+    checked = true;
     const pending = c.transfers.inFlight(c.dst.registry, desc.digest);
-    if (pending) await pending.catch(() => undefined);
-    sources = c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3);
+    if (pending) {
+      await pending.catch(() => undefined);
+      sources = c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3);
+    }
   }
 
-  let session: UploadSession | undefined;
   for (const from of sources) {
     const r = await mountBlob(c.dst, c.dstRepo, desc.digest, from, { signal: c.signal });
     if (r.mounted) {
@@ -76,8 +81,8 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
     else session = r;
   }
   // Re-check after waiting: the transfer we waited for may have landed in this very repository; and when every
-  // mount failed without a HEAD first, the repository may hold the blob from an earlier run.
-  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo) || (session && sources.length > 0 && (await inRepository()))) {
+  // mount failed without asking first, the repository may hold the blob from an earlier run.
+  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo) || (!checked && (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined)) {
     if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
     return { outcome: 'exists', bytes: 0 };
   }
@@ -88,6 +93,30 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
   });
   const bytes = await c.transfers.track(c.dst.registry, desc.digest, work);
   return { outcome: 'copied', bytes };
+}
+
+/** Target registries that answered a mount from the repository itself with an error: they get a HEAD instead. */
+const refusesSelfMount = new WeakSet<object>();
+
+/**
+ * Does the target repository hold the blob? Asked as a mount from the repository itself, which answers and
+ * opens the upload in one request: 201 means it holds the blob, 202 hands over the session the copy uploads
+ * into (one request per missing blob instead of a HEAD and a POST). A registry that answers that mount with a
+ * 4xx other than 401 or 429 is asked with a HEAD from then on, as is every registry the mount is not for.
+ */
+async function probeRepository(c: BlobCopyContext, desc: Descriptor): Promise<'exists' | UploadSession | undefined> {
+  if (!refusesSelfMount.has(c.dst)) {
+    try {
+      const r = await mountBlob(c.dst, c.dstRepo, desc.digest, c.dstRepo, { signal: c.signal });
+      return r.mounted ? 'exists' : r;
+    } catch (e) {
+      const status = isFerryError(e) ? e.context.status : undefined;
+      if (c.signal?.aborted || status === undefined || status < 400 || status >= 500 || status === 401 || status === 429) throw e;
+      refusesSelfMount.add(c.dst);
+      c.dst.logger.info({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest, status }, 'registry refused a blob mount from the repository itself; checking blobs with HEAD instead');
+    }
+  }
+  return (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined ? 'exists' : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFerryError } from '../../src/errors.js';
 import { parseReference } from '../../src/ref/reference.js';
+import { headBlob } from '../../src/registry/blobs.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { BlobTransfers } from '../../src/sync/blob-transfers.js';
 import { startCdn } from '../harness/cdn.js';
@@ -112,6 +113,77 @@ describe('blobs', { concurrency: true }, () => {
     assert.equal(uploads, commits.length, 'streamed mode: one PATCH per upload');
     assert.equal(commits.filter((c) => c.path.includes(encodeURIComponent(shared)) || c.path.includes(shared)).length, 1, 'the shared layer is uploaded once');
     assert.equal(results.reduce((n, r) => n + r.blobs.mounted, 0), 3, 'the other three repositories mount it');
+  });
+});
+
+describe('asking the target for a blob', { concurrency: true }, () => {
+  const selfMount = (repo: string, digest: string): string => `/v2/${repo}/blobs/uploads/?${new URLSearchParams({ mount: digest, from: repo }).toString()}`;
+
+  test('a cold copy asks with one mount from the repository itself per blob: no HEAD, and the 202 session is the upload', async () => {
+    const srcReg = await registry();
+    const dstReg = await registry({ auth: 'token' });
+    const m = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'self-mount-cold' });
+    await pushImage(srcReg, 'lib/app', 'v1', m);
+    const p = await proxy({ upstream: { url: dstReg.url, dispatcher: dstReg.dispatcher } });
+    const src = await client(srcReg);
+    const dst = await client(dstReg, { via: p.url });
+    const r = await copyImage(src, parseReference(`${srcReg.host}/lib/app:v1`), dst, parseReference(`${dstReg.host}/mirror/app:v1`));
+    assert.equal(r.blobs.copied, 3);
+    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), 0, 'no blob HEADs');
+    const posts = p.filter({ method: 'POST' });
+    assert.equal(posts.length, 3, posts.map((x) => x.path).join('\n'));
+    assert.deepEqual(posts.map((x) => `${x.status} ${x.path}`).sort(), m.blobs.map((b) => `202 ${selfMount('mirror/app', b.digest)}`).sort());
+    assert.equal(p.filter({ method: 'PUT', pathRegex: /\/blobs\/uploads\// }).length, 3, 'each blob is committed into the session its mount opened');
+    // the mount names no second repository, so the push token alone serves it
+    assert.ok(dstReg.tokenServer!.requests.every((q) => !q.scopes.some((s) => s.startsWith('repository:') && !s.startsWith('repository:mirror/app:'))), JSON.stringify(dstReg.tokenServer!.requests.map((q) => q.scopes)));
+    for (const b of m.blobs) assert.equal(await headBlob(dst, 'mirror/app', b.digest), b.size);
+  });
+
+  test('blobs the repository already holds (a new tag of a known image) are answered by the mount with 201: nothing uploaded', async () => {
+    const srcReg = await registry();
+    const dstReg = await registry();
+    const m = makeImage({ kind: 'docker', layers: [30_000, 2000], seed: 'self-mount-warm' });
+    await pushImage(srcReg, 'app', 'v1', m);
+    await pushImage(srcReg, 'app', 'v2', m);
+    const src = await client(srcReg);
+    await copyImage(src, parseReference(`${srcReg.host}/app:v1`), await client(dstReg), parseReference(`${dstReg.host}/app:v1`));
+    const p = await proxy({ upstream: { url: dstReg.url } });
+    const dst = await client(dstReg, { via: p.url });
+    const r = await copyImage(src, parseReference(`${srcReg.host}/app:v2`), dst, parseReference(`${dstReg.host}/app:v2`));
+    assert.equal(r.action, 'copied');
+    assert.deepEqual(r.blobs, { copied: 0, mounted: 0, existing: 3 });
+    assert.equal(p.count({ method: 'POST', status: 201 }), 3);
+    assert.equal(p.count({ method: 'PUT', pathRegex: /\/blobs\/uploads\// }), 0, 'no blob uploaded');
+    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), 0);
+  });
+
+  test('a registry that refuses a mount from the repository itself is asked with HEAD instead, and not asked that way again', async () => {
+    const srcReg = await registry();
+    const dstReg = await registry();
+    const one = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'self-mount-refused-1' });
+    const two = makeImage({ kind: 'oci', layers: [20_000], seed: 'self-mount-refused-2' });
+    await pushImage(srcReg, 'app', 'v1', one);
+    await pushImage(srcReg, 'app', 'v2', two);
+    const p = await proxy({
+      upstream: { url: dstReg.url },
+      onRequest: (req) =>
+        req.method === 'POST' && req.url?.includes('mount=')
+          ? { respond: (res) => void res.writeHead(405, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNSUPPORTED","message":"mount"}]}') }
+          : 'pass',
+    });
+    const src = await client(srcReg);
+    const dst = await client(dstReg, { via: p.url });
+    const first = await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/app:v1`));
+    assert.equal(first.blobs.copied, 3);
+    const refused = p.count({ method: 'POST', status: 405 });
+    assert.ok(refused >= 1 && refused <= 3, `the blobs asked in parallel before the first answer may each be refused (${refused})`);
+    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), refused, 'each refused blob is asked again with HEAD');
+    p.reset();
+    const second = await copyImage(src, parseReference(`${srcReg.host}/app:v2`), dst, parseReference(`${dstReg.host}/app:v2`));
+    assert.equal(second.blobs.copied, 2);
+    assert.equal(p.count({ method: 'POST', pathRegex: /mount=/ }), 0, 'once refused, the registry is not asked with a mount again');
+    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), 2);
+    for (const b of [...one.blobs, ...two.blobs]) assert.equal(await blobStatus(dstReg, 'app', b.digest), 200);
   });
 });
 
