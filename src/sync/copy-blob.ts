@@ -30,9 +30,10 @@ export interface BlobCopyResult {
 }
 
 /**
- * Makes the target repository hold the blob: asks the target (a mount from the repository itself, or a HEAD),
- * then mounts from a target repository known to hold it, then makes a streamed, verified transfer. Parallel copies of one blob wait for each other,
- * so each blob crosses the network at most once per target registry and run.
+ * Makes the target repository hold the blob. The first copy of a blob on a target registry asks the target
+ * whether the repository holds it and otherwise transfers it (streamed and verified); parallel copies of the same
+ * blob into other repositories wait for that one and mount from where it landed. So each blob crosses the network
+ * at most once per target registry and run.
  */
 export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult> {
   const started = c.dst.clock.now();
@@ -53,26 +54,24 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
 }
 
 async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult & { from?: string }> {
-  let session: UploadSession | undefined;
-  let checked = false;
-  // When this run put the blob into another repository, a mount answers both questions at once (a mount into a
-  // repository that already holds the blob succeeds too), saving a request per shared layer on a cold sync.
-  let sources = c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3);
-  if (sources.length === 0) {
-    const probe = await probeRepository(c, desc);
-    if (probe === 'exists') return { outcome: 'exists', bytes: 0 };
-    session = probe;
-    checked = true;
-    const pending = c.transfers.inFlight(c.dst.registry, desc.digest);
-    if (pending) {
-      await pending.catch(() => undefined);
-      sources = c.transfers.mountSources(c.dst.registry, desc.digest, c.dstRepo).slice(0, 3);
-    }
+  const { registry } = c.dst;
+  let sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
+  // Nobody has put the blob anywhere on this registry yet: the first copy asks and transfers (registered before
+  // its first request, so the others see it); the rest wait for it. When it fails, one of them takes over.
+  while (sources.length === 0) {
+    const pending = c.transfers.inFlight(registry, desc.digest);
+    if (!pending) return c.transfers.track(registry, desc.digest, askThenTransfer(c, desc));
+    await pending.catch(() => undefined);
+    sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
   }
 
+  // A mount from a repository holding the blob answers both questions at once: a mount into a repository that
+  // already holds the blob succeeds too.
+  let session: UploadSession | undefined;
   for (const from of sources) {
     const r = await mountBlob(c.dst, c.dstRepo, desc.digest, from, { signal: c.signal });
     if (r.mounted) {
+      honoursMounts.add(c.dst);
       if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
       return { outcome: 'mounted', bytes: 0, from };
     }
@@ -80,32 +79,43 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
     if (session) await cancelUpload(c.dst, c.dstRepo, r.location);
     else session = r;
   }
-  // Re-check after waiting: the transfer we waited for may have landed in this very repository; and when every
-  // mount failed without asking first, the repository may hold the blob from an earlier run.
-  if (c.transfers.holds(c.dst.registry, desc.digest, c.dstRepo) || (!checked && (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined)) {
+  // Every mount failed (some registries do not mount at all): the repository may hold the blob from an earlier run.
+  if ((await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined) {
     if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
     return { outcome: 'exists', bytes: 0 };
   }
+  return c.transfers.track(registry, desc.digest, transferAndLand(c, desc, session));
+}
+
+async function askThenTransfer(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult> {
+  const answer = await probeRepository(c, desc);
+  if (answer !== 'exists') return transferAndLand(c, desc, answer);
+  c.transfers.landed(c.dst.registry, desc.digest, c.dstRepo);
+  return { outcome: 'exists', bytes: 0 };
+}
+
+async function transferAndLand(c: BlobCopyContext, desc: Descriptor, session: UploadSession | undefined): Promise<BlobCopyResult> {
+  const bytes = await transfer(c, desc, session);
   // Recorded as landed before the tracked promise settles, so copies waiting on it can mount from here at once.
-  const work = transfer(c, desc, session).then((n) => {
-    c.transfers.landed(c.dst.registry, desc.digest, c.dstRepo);
-    return n;
-  });
-  const bytes = await c.transfers.track(c.dst.registry, desc.digest, work);
+  c.transfers.landed(c.dst.registry, desc.digest, c.dstRepo);
   return { outcome: 'copied', bytes };
 }
 
+/** Target registries that have answered a blob mount with 201 in this process: they do mount. */
+const honoursMounts = new WeakSet<object>();
 /** Target registries that answered a mount from the repository itself with an error: they get a HEAD instead. */
 const refusesSelfMount = new WeakSet<object>();
 
 /**
- * Does the target repository hold the blob? Asked as a mount from the repository itself, which answers and
- * opens the upload in one request: 201 means it holds the blob, 202 hands over the session the copy uploads
- * into (one request per missing blob instead of a HEAD and a POST). A registry that answers that mount with a
- * 4xx other than 401 or 429 is asked with a HEAD from then on, as is every registry the mount is not for.
+ * Does the target repository hold the blob? Once the registry has shown it mounts blobs, this is asked as a mount
+ * from the repository itself, which answers and opens the upload in one request: 201 means the repository holds
+ * the blob, 202 hands over the session the copy uploads into (one request per missing blob instead of a HEAD and
+ * a POST; distribution spends ~2 ms of CPU on each). A registry that does not mount answers every mount with 202,
+ * which would say nothing, so until a mount has succeeded — and on a registry that answers the mount from the
+ * repository itself with a 4xx other than 401 or 429 — the question is a HEAD.
  */
 async function probeRepository(c: BlobCopyContext, desc: Descriptor): Promise<'exists' | UploadSession | undefined> {
-  if (!refusesSelfMount.has(c.dst)) {
+  if (honoursMounts.has(c.dst) && !refusesSelfMount.has(c.dst)) {
     try {
       const r = await mountBlob(c.dst, c.dstRepo, desc.digest, c.dstRepo, { signal: c.signal });
       return r.mounted ? 'exists' : r;
@@ -116,7 +126,8 @@ async function probeRepository(c: BlobCopyContext, desc: Descriptor): Promise<'e
       c.dst.logger.info({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest, status }, 'registry refused a blob mount from the repository itself; checking blobs with HEAD instead');
     }
   }
-  return (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined ? 'exists' : undefined;
+  if ((await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined) return 'exists';
+  return undefined;
 }
 
 /**

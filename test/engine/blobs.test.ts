@@ -118,72 +118,120 @@ describe('blobs', { concurrency: true }, () => {
 
 describe('asking the target for a blob', { concurrency: true }, () => {
   const selfMount = (repo: string, digest: string): string => `/v2/${repo}/blobs/uploads/?${new URLSearchParams({ mount: digest, from: repo }).toString()}`;
+  const isSelfMount = (url: string | undefined): boolean => {
+    const m = /^\/v2\/(.+)\/blobs\/uploads\/\?(.*)$/.exec(url ?? '');
+    return m !== null && new URLSearchParams(m[2]).get('from') === m[1];
+  };
+  const blobHeads = (p: Awaited<ReturnType<typeof proxy>>): number => p.count({ method: 'HEAD', pathRegex: /\/blobs\// });
 
-  test('a cold copy asks with one mount from the repository itself per blob: no HEAD, and the 202 session is the upload', async () => {
+  test('once a mount has succeeded, a missing blob costs one mount from the repository itself (202 opens the upload), not HEAD + POST', async () => {
     const srcReg = await registry();
     const dstReg = await registry({ auth: 'token' });
-    const m = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'self-mount-cold' });
-    await pushImage(srcReg, 'lib/app', 'v1', m);
+    const a = makeImage({ kind: 'oci', layers: [30_000, 1000], seed: 'self-mount-base' });
+    const b = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'self-mount-base' });
+    const c = makeImage({ kind: 'oci', layers: [20_000, 3000], seed: 'self-mount-own' });
+    for (const [repo, m] of [['lib/a', a], ['lib/b', b], ['lib/c', c]] as const) await pushImage(srcReg, repo, 'v1', m);
     const p = await proxy({ upstream: { url: dstReg.url, dispatcher: dstReg.dispatcher } });
     const src = await client(srcReg);
     const dst = await client(dstReg, { via: p.url });
-    const r = await copyImage(src, parseReference(`${srcReg.host}/lib/app:v1`), dst, parseReference(`${dstReg.host}/mirror/app:v1`));
+    const transfers = new BlobTransfers();
+    const copy = (repo: string) => copyImage(src, parseReference(`${srcReg.host}/lib/${repo}:v1`), dst, parseReference(`${dstReg.host}/mirror/${repo}:v1`), { transfers });
+    await copy('a');
+    assert.equal(blobHeads(p), 3, 'before any mount has succeeded, blobs are asked with HEAD');
+    assert.equal(p.filter({ method: 'POST' }).filter((x) => x.path.includes('mount=')).length, 0);
+    assert.equal((await copy('b')).blobs.mounted, 1, 'the shared base is mounted from mirror/a');
+    p.reset();
+    dstReg.tokenServer!.reset();
+    const r = await copy('c');
     assert.equal(r.blobs.copied, 3);
-    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), 0, 'no blob HEADs');
-    const posts = p.filter({ method: 'POST' });
-    assert.equal(posts.length, 3, posts.map((x) => x.path).join('\n'));
-    assert.deepEqual(posts.map((x) => `${x.status} ${x.path}`).sort(), m.blobs.map((b) => `202 ${selfMount('mirror/app', b.digest)}`).sort());
+    assert.equal(blobHeads(p), 0, 'no blob HEADs');
+    assert.deepEqual(p.filter({ method: 'POST' }).map((x) => `${x.status} ${x.path}`).sort(), c.blobs.map((x) => `202 ${selfMount('mirror/c', x.digest)}`).sort());
     assert.equal(p.filter({ method: 'PUT', pathRegex: /\/blobs\/uploads\// }).length, 3, 'each blob is committed into the session its mount opened');
-    // the mount names no second repository, so the push token alone serves it
-    assert.ok(dstReg.tokenServer!.requests.every((q) => !q.scopes.some((s) => s.startsWith('repository:') && !s.startsWith('repository:mirror/app:'))), JSON.stringify(dstReg.tokenServer!.requests.map((q) => q.scopes)));
-    for (const b of m.blobs) assert.equal(await headBlob(dst, 'mirror/app', b.digest), b.size);
+    // the mount names no second repository, so the push token for mirror/c serves it
+    assert.ok(dstReg.tokenServer!.requests.every((q) => q.scopes.every((x) => !x.startsWith('repository:') || x.startsWith('repository:mirror/c:'))), JSON.stringify(dstReg.tokenServer!.requests.map((q) => q.scopes)));
+    for (const x of c.blobs) assert.equal(await headBlob(dst, 'mirror/c', x.digest), x.size);
   });
 
-  test('blobs the repository already holds (a new tag of a known image) are answered by the mount with 201: nothing uploaded', async () => {
+  test('blobs the repository already holds (a new tag of a known image) are answered 201 by the mount from itself: nothing uploaded', async () => {
     const srcReg = await registry();
     const dstReg = await registry();
     const m = makeImage({ kind: 'docker', layers: [30_000, 2000], seed: 'self-mount-warm' });
     await pushImage(srcReg, 'app', 'v1', m);
     await pushImage(srcReg, 'app', 'v2', m);
-    const src = await client(srcReg);
-    await copyImage(src, parseReference(`${srcReg.host}/app:v1`), await client(dstReg), parseReference(`${dstReg.host}/app:v1`));
     const p = await proxy({ upstream: { url: dstReg.url } });
+    const src = await client(srcReg);
     const dst = await client(dstReg, { via: p.url });
+    const transfers = new BlobTransfers();
+    await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/app:v1`), { transfers });
+    assert.equal((await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/copy:v1`), { transfers })).blobs.mounted, 3);
+    p.reset();
     const r = await copyImage(src, parseReference(`${srcReg.host}/app:v2`), dst, parseReference(`${dstReg.host}/app:v2`));
     assert.equal(r.action, 'copied');
     assert.deepEqual(r.blobs, { copied: 0, mounted: 0, existing: 3 });
-    assert.equal(p.count({ method: 'POST', status: 201 }), 3);
+    assert.deepEqual(p.filter({ method: 'POST' }).map((x) => `${x.status} ${x.path}`).sort(), m.blobs.map((x) => `201 ${selfMount('app', x.digest)}`).sort());
     assert.equal(p.count({ method: 'PUT', pathRegex: /\/blobs\/uploads\// }), 0, 'no blob uploaded');
-    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), 0);
+    assert.equal(blobHeads(p), 0);
   });
 
-  test('a registry that refuses a mount from the repository itself is asked with HEAD instead, and not asked that way again', async () => {
+  test('a registry that never mounts (202 to every mount, as some do) is asked with HEAD: blobs it holds are not uploaded again', async () => {
+    const srcReg = await registry();
+    const dstReg = await registry();
+    const m = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'never-mounts' });
+    await pushImage(srcReg, 'app', 'v1', m);
+    await pushImage(srcReg, 'app', 'v2', m);
+    const p = await proxy({
+      upstream: { url: dstReg.url },
+      onRequest: (req) => {
+        // drop mount and from: the registry opens a plain upload session, as one without mount support does
+        if (req.method === 'POST' && req.url?.includes('mount=')) req.url = req.url.slice(0, req.url.indexOf('?'));
+        return 'pass';
+      },
+    });
+    const src = await client(srcReg);
+    const dst = await client(dstReg, { via: p.url });
+    const transfers = new BlobTransfers();
+    await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/app:v1`), { transfers });
+    const second = await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/copy:v1`), { transfers });
+    assert.equal(second.blobs.copied, 3, 'the mounts opened sessions instead; the blobs were uploaded');
+    p.reset();
+    const r = await copyImage(src, parseReference(`${srcReg.host}/app:v2`), dst, parseReference(`${dstReg.host}/app:v2`), { transfers: new BlobTransfers() });
+    assert.deepEqual(r.blobs, { copied: 0, mounted: 0, existing: 3 });
+    assert.equal(blobHeads(p), 3);
+    assert.equal(p.count({ method: 'POST' }), 0, 'no mount from the repository itself, no upload');
+  });
+
+  test('a registry that refuses the mount from the repository itself is asked with HEAD instead, and not asked that way again', async () => {
     const srcReg = await registry();
     const dstReg = await registry();
     const one = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'self-mount-refused-1' });
-    const two = makeImage({ kind: 'oci', layers: [20_000], seed: 'self-mount-refused-2' });
+    const two = makeImage({ kind: 'oci', layers: [20_000, 1000], seed: 'self-mount-refused-2' });
+    const three = makeImage({ kind: 'oci', layers: [10_000], seed: 'self-mount-refused-3' });
     await pushImage(srcReg, 'app', 'v1', one);
     await pushImage(srcReg, 'app', 'v2', two);
+    await pushImage(srcReg, 'app', 'v3', three);
     const p = await proxy({
       upstream: { url: dstReg.url },
       onRequest: (req) =>
-        req.method === 'POST' && req.url?.includes('mount=')
+        req.method === 'POST' && isSelfMount(req.url)
           ? { respond: (res) => void res.writeHead(405, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNSUPPORTED","message":"mount"}]}') }
           : 'pass',
     });
     const src = await client(srcReg);
     const dst = await client(dstReg, { via: p.url });
-    const first = await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/app:v1`));
-    assert.equal(first.blobs.copied, 3);
+    const transfers = new BlobTransfers();
+    const copy = (tag: string, repo = 'app') => copyImage(src, parseReference(`${srcReg.host}/app:${tag}`), dst, parseReference(`${dstReg.host}/${repo}:${tag}`), { transfers });
+    await copy('v1');
+    assert.equal((await copy('v1', 'other')).blobs.mounted, 3, 'cross-repository mounts work on this registry');
+    p.reset();
+    assert.equal((await copy('v2')).blobs.copied, 3);
     const refused = p.count({ method: 'POST', status: 405 });
     assert.ok(refused >= 1 && refused <= 3, `the blobs asked in parallel before the first answer may each be refused (${refused})`);
-    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), refused, 'each refused blob is asked again with HEAD');
+    assert.equal(blobHeads(p), refused, 'each refused blob is asked again with HEAD');
     p.reset();
-    const second = await copyImage(src, parseReference(`${srcReg.host}/app:v2`), dst, parseReference(`${dstReg.host}/app:v2`));
-    assert.equal(second.blobs.copied, 2);
-    assert.equal(p.count({ method: 'POST', pathRegex: /mount=/ }), 0, 'once refused, the registry is not asked with a mount again');
-    assert.equal(p.count({ method: 'HEAD', pathRegex: /\/blobs\// }), 2);
-    for (const b of [...one.blobs, ...two.blobs]) assert.equal(await blobStatus(dstReg, 'app', b.digest), 200);
+    assert.equal((await copy('v3')).blobs.copied, 2);
+    assert.equal(p.count({ method: 'POST', pathRegex: /mount=/ }), 0, 'once refused, the registry is not asked with a mount from the repository itself again');
+    assert.equal(blobHeads(p), 2);
+    for (const b of [...one.blobs, ...two.blobs, ...three.blobs]) assert.equal(await blobStatus(dstReg, 'app', b.digest), 200);
   });
 });
 
