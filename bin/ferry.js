@@ -2,7 +2,8 @@
 import { tuneHeap } from '../dist/cli/heap-tuning.js';
 
 tuneHeap();
-const { main } = await import('../dist/cli/main.js');
+// the CLI bundled into one file by scripts/bundle-cli.mjs (start-up time); the heap flags above must come first
+const { main } = await import('../dist/ferry.mjs');
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { loadConfig } from '../../config/index.js';
 import { compileRunFilter } from '../../filter/run-filter.js';
 import type { Logger } from '../../log/logger.js';
@@ -11,8 +10,9 @@ import { setupOperations } from '../../server/operations.js';
 import { EXIT } from '../exit-codes.js';
 import { parseGoFlags } from '../go-flags.js';
 import { loadForCli } from '../load-for-cli.js';
+import { VERSION } from '../version.js';
 
-export const VERSION: string = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+export { VERSION };
 export const SYNOPSIS = 'synopsis: ferry -config={config file} [-run {task name regex}] [-once] [-listen ADDR] [-report FILE]\n       ferry sync --config FILE [--once] [--task REGEX] [--strict] [--listen ADDR] [--report FILE]';
 
 const SPEC = { config: 'string', run: 'string', once: 'bool', strict: 'bool', help: 'bool', listen: 'string', report: 'string' } as const;
