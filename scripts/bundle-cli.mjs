@@ -16,7 +16,6 @@ await build({
   banner: { js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);" },
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: false,
   sourcemap: 'linked',
   logLevel: 'warning',
 });
