@@ -380,7 +380,7 @@ function report(machine: Record<string, string>, nproc: string, cn: ColdNoop | u
     L.push(`| cold: ferry ≤ 1.3 × raw-transfer floor | ${fmtRatio(coldVsFloor)} | ${pass(coldVsFloor <= 1.3)} |`);
     L.push(`| no-op: ferry ≤ 0.3 × skopeo sync | ${fmtRatio(noopVsSkopeo)} (dregsy way: ${fmtRatio(n('ferry') / n('dregsy way'))}) | ${pass(noopVsSkopeo <= 0.3)} |`);
     L.push(`| no-op: 0 source manifest GETs | ${gets} (skopeo sync ${median(cn.noopGets['skopeo sync'])}, dregsy way ${median(cn.noopGets['dregsy way'])}, for ${fx.images} tags) | ${pass(gets === 0)} |`, '');
-    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run${flags.runner === 'cli' ? '' : ` and opened ${median(cn.ferryConnections.cold)} TCP connections cold, ${median(cn.ferryConnections.noop)} no-op`}.`, '');
+    L.push(`Raw runs (ms): ${TOOLS.map((t) => `${t} cold [${cn.cold[t].map(Math.round).join(', ')}], no-op [${cn.noop[t].map(Math.round).join(', ')}]`).join('; ')}; floor [${cn.floor.map(Math.round).join(', ')}]; ferry ÷ floor per back-to-back pair [${cn.floor.map((f, k) => fmtRatio(cn.cold.ferry[k]! / f)).join(', ')}]. ferry sent ${(median(cn.ferryBytes) / 1e6).toFixed(0)} MB of blob bytes per cold run${flags.runner === 'cli' ? '' : ` and opened ${median(cn.ferryConnections.cold)} TCP connections cold, ${median(cn.ferryConnections.noop)} no-op`}.`, '');
   }
   if (mem) {
     const big = median(mem.big);
