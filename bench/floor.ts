@@ -1,5 +1,8 @@
 /**
- * Physical floors, with no registry logic: run as a separate process like ferry, so both pay the same.
+ * Physical floors, with no registry logic, each in a process of its own like ferry (so neither shares an event
+ * loop with the orchestrator). `wallMs` is timed inside the process, from the first request to the last answer:
+ * the floor's start-up is not counted, while ferry's wall time includes its own (~0.4 s), which makes the floor
+ * the stricter yardstick.
  *
  *   transfer --src URL --dst URL --blobs-file FILE [--concurrency 8]
  *     every line "repository digest size": GET the blob from the source and stream it into the target with
