@@ -243,10 +243,10 @@ export class RegistryClient {
     const release = await this.limiter.acquire(o.signal);
     try {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...o.headers };
-      const absolute = ABSOLUTE_URL.test(o.path);
-      const url = absolute ? o.path : `${this.endpoint}${o.path}`;
-      // Credentials go only to the registry's own origin, even when an upload Location points elsewhere.
-      if (!absolute || new URL(url).origin === this.origin) {
+      const url = this.url(o.path);
+      // Credentials go only to the registry's own origin, even when an upload Location points elsewhere (a
+      // relative path is the registry's own; only an absolute URL, left as it was, needs parsing).
+      if (url !== o.path || new URL(url).origin === this.origin) {
         const authorization = await this.auth.authorization(scopes, o.signal);
         if (authorization) headers.authorization = authorization;
       }
