@@ -80,7 +80,7 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
     else session = r;
   }
   // Every mount failed (some registries do not mount at all): the repository may hold the blob from an earlier run.
-  if ((await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined) {
+  if (await headSaysHeld(c, desc)) {
     if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
     return { outcome: 'exists', bytes: 0 };
   }
@@ -126,8 +126,11 @@ async function probeRepository(c: BlobCopyContext, desc: Descriptor): Promise<'e
       c.dst.logger.info({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest, status }, 'registry refused a blob mount from the repository itself; checking blobs with HEAD instead');
     }
   }
-  if ((await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined) return 'exists';
-  return undefined;
+  return (await headSaysHeld(c, desc)) ? 'exists' : undefined;
+}
+
+async function headSaysHeld(c: BlobCopyContext, desc: Descriptor): Promise<boolean> {
+  return (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined;
 }
 
 /**

@@ -149,23 +149,23 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
   // a few workers per repository take the refs in turn: no closure or promise waits per pending tag
   const refs = selection.refs;
   let next = 0;
+  // a failed HEAD fails only its image (recorded in the plan); an abort stops the whole plan
+  const headFailure = (e: unknown): HeadFailure => {
+    if (deps.signal?.aborted) throw e;
+    const f = failureOf(e);
+    return { error: f.message, ...(f.code ? { code: f.code } : {}) };
+  };
   const headPair = async (ref: SelectedRef): Promise<void> => {
     const key = refKey(ref);
     // source and target at once: the two HEADs are independent
     await Promise.all([
       headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
         (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
-        (e: unknown) => {
-          if (deps.signal?.aborted) throw e;
-          sourceHeads.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
-        },
+        (e: unknown) => void sourceHeads.set(key, headFailure(e)),
       ),
       headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
         (t) => void targetDigests.set(key, t?.digest ?? null),
-        (e: unknown) => {
-          if (deps.signal?.aborted) throw e;
-          targetDigests.set(key, { error: failureOf(e).message, ...(isFerryError(e) ? { code: e.code } : {}) });
-        },
+        (e: unknown) => void targetDigests.set(key, headFailure(e)),
       ),
     ]);
   };
