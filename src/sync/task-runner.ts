@@ -53,7 +53,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   let planning = true;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies };
+    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps) };
     const totals = await streamTaskPlan(task, { src, dst, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) }, {
       mapping: (mapping, resolved) => mappingResolved(run, mapping, resolved),
       repository: (work) => (planning ? dispatchRepository(run, work) : undefined),
@@ -92,12 +92,13 @@ interface RunContext {
   log: Logger;
   signal: AbortSignal | undefined;
   copies: WorkQueue;
+  /** records an image's outcome: summary counts, its log line, the image-finished event */
+  finish: Finish;
 }
 
 type Finish = (report: ImageReport, fields: Record<string, unknown>, message: string, level?: 'info' | 'error' | 'warn') => void;
 
-function finisher(run: RunContext): Finish {
-  const { summary, log, deps } = run;
+function finisher(summary: TaskRunSummary, log: Logger, deps: TaskRunnerDeps): Finish {
   return (report, fields, message, level = 'info') => {
     if (report.action === 'copied') summary.copied++;
     else if (report.action === 'up-to-date') summary.upToDate++;
@@ -131,13 +132,12 @@ function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: n
 
 /** Acts on one repository's plan: logs what needs no copy, queues the copies (waiting while the queue is full). */
 async function dispatchRepository(run: RunContext, r: RepositoryWork): Promise<void> {
-  const { task, log } = run;
+  const { task, log, finish } = run;
   if (r.error || !r.plan) {
     run.summary.failed++;
     log.error({ repository: r.source.repository, code: r.error?.code }, `repository failed: cannot list its tags: ${r.error?.message ?? 'unknown error'}`);
     return;
   }
-  const finish = finisher(run);
   const mapping = r.mapping.index;
   const sourceName = formatReference(r.source);
   const targetName = formatReference(r.target);
@@ -156,7 +156,7 @@ async function dispatchRepository(run: RunContext, r: RepositoryWork): Promise<v
       const code = a.kind === 'missing' ? 'NOT_FOUND' : a.code;
       finish({ ...base, source, target, action: 'failed', reason: a.reason, ...(code ? { errorCode: code } : {}) }, { code }, `failed: ${a.reason}`, 'error');
     } else {
-      await run.copies.push(() => copyOne(a, r, source, target, base, run, finish), run.signal);
+      await run.copies.push(() => copyOne(a, r, source, target, base, run), run.signal);
     }
   }
 }
@@ -168,9 +168,8 @@ async function copyOne(
   target: string,
   base: { task: string; mapping: number; bytes: number; durationMs: number; pulls: number },
   run: RunContext,
-  finish: Finish,
 ): Promise<void> {
-  const { task, deps, src, dst, signal } = run;
+  const { task, deps, src, dst, signal, finish } = run;
   const srcRepo = r.source;
   const dstRepo = r.target;
   const mapping = r.mapping;
