@@ -71,12 +71,32 @@ export async function listTags(client: RegistryClient, repository: string, signa
 }
 
 /**
- * Tags page by page, for filtering huge repositories without holding every tag: only the page in hand and the
- * pagination guards stay in memory. `pageSize` asks for `n` per page (registries may cap it).
+ * The tags a push target already has, asked with the push scope its HEADs use (so no second token); none when
+ * the registry says the repository does not exist (404 NAME_UNKNOWN). Any other failure throws: the caller then
+ * asks per tag, as without a listing.
  */
-export function tagPages(client: RegistryClient, repository: string, opts: { pageSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<string[]> {
+export async function targetTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<Set<string>> {
+  const out = new Set<string>();
+  try {
+    for await (const page of tagPages(client, repository, { signal, push: true })) {
+      for (const t of page) out.add(t);
+    }
+  } catch (e) {
+    if (e instanceof FerryError && e.context.status === 404 && e.context.registryCode === 'NAME_UNKNOWN') return new Set();
+    throw e;
+  }
+  return out;
+}
+
+/**
+ * Tags page by page, for filtering huge repositories without holding every tag: only the page in hand and the
+ * pagination guards stay in memory. `pageSize` asks for `n` per page (registries may cap it). `push` asks with
+ * the pull and push scope (a target's token), instead of pull alone.
+ */
+export function tagPages(client: RegistryClient, repository: string, opts: { pageSize?: number; signal?: AbortSignal; push?: boolean } = {}): AsyncGenerator<string[]> {
   const q = opts.pageSize ? `?n=${opts.pageSize}` : '';
-  return paginate(client, `/v2/${repository}/tags/list${q}`, [repositoryScope(repository, ['pull'])], 'tags', { registry: client.registry, repository }, opts.signal);
+  const scope = repositoryScope(repository, opts.push ? ['pull', 'push'] : ['pull']);
+  return paginate(client, `/v2/${repository}/tags/list${q}`, [scope], 'tags', { registry: client.registry, repository }, opts.signal);
 }
 
 export interface CatalogOptions {

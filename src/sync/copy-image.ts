@@ -1,4 +1,4 @@
-import { FerryError } from '../errors.js';
+import { FerryError, isFerryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { blobDescriptors, type Descriptor, type Manifest } from '../oci/manifest.js';
 import { isForeignLayer } from '../oci/media-types.js';
@@ -40,10 +40,11 @@ export interface CopyImageOptions {
   /** copy even when the target already holds the source digest */
   force?: boolean;
   /**
-   * HEAD answers the caller just got (a sync plan): the source digest, and the target reference's digest
-   * (null when absent). Given, ferry does not ask the same questions again.
+   * Answers the caller just got (a sync plan): the source digest, and the target reference's digest (null when
+   * absent). Given, ferry does not ask the same questions again. Without `sourceDigest` the source is not asked
+   * at all: its manifest is read by reference (the plan knew the target lacks it, so a HEAD would decide nothing).
    */
-  known?: { sourceDigest: Digest; targetDigest: Digest | null };
+  known?: { sourceDigest?: Digest; targetDigest: Digest | null };
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -91,13 +92,7 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   const head = o.known
     ? { digest: o.known.sourceDigest, mediaType: '', size: -1 }
     : await headManifest(src, srcRef.repository, referenceOf(srcRef), { signal: o.signal });
-  if (!head) {
-    throw new FerryError('NOT_FOUND', `source image ${source} not found (registry ${src.registry}, repository ${srcRef.repository}, reference ${referenceOf(srcRef)})`, {
-      registry: src.registry,
-      repository: srcRef.repository,
-      reference: referenceOf(srcRef),
-    });
-  }
+  if (!head) throw notFound(src, srcRef, source);
   const memoKey = head.digest && selection.kind === 'some' ? `${head.digest}|${describeSelection(selection)}` : undefined;
   const expected = selection.kind === 'all' ? head.digest : memoKey ? o.memo?.get(memoKey) : undefined;
   if (expected && !o.force) {
@@ -108,7 +103,10 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
     }
   }
   o.events({ type: 'image-decided', source, target, action: 'copy', ...(head.digest ? { sourceDigest: head.digest } : {}) });
-  const top = await fetchSource(run, head.digest ?? referenceOf(srcRef), head.digest);
+  const top = await fetchSource(run, head.digest ?? referenceOf(srcRef), head.digest).catch((e: unknown) => {
+    // not asked before: a missing source surfaces here, and says so as the HEAD would have
+    throw isFerryError(e, 'NOT_FOUND') ? notFound(src, srcRef, source) : e;
+  });
   result.sourceDigest = top.digest;
 
   const chosen = selectPlatforms(top, selection, source);
@@ -126,8 +124,8 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
     }
   }
   if (selection.kind === 'some') {
-    // A filtered copy whose memo was lost: the tag may already hold the selected content.
-    const current = await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true });
+    // A filtered copy whose memo was lost: the tag may already hold the selected content (unless the plan just saw it absent).
+    const current = o.known?.targetDigest === null ? undefined : await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true });
     if (current?.digest === final.digest && !o.force) {
       if (memoKey) o.memo?.set(memoKey, final.digest);
       o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: top.digest, targetDigest: final.digest });
@@ -147,6 +145,15 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   result.targetDigest = final.digest;
   result.durationMs = dst.clock.now() - started;
   return result;
+}
+
+function notFound(src: RegistryClient, srcRef: ImageRef, source: string): FerryError {
+  const reference = referenceOf(srcRef);
+  return new FerryError('NOT_FOUND', `source image ${source} not found (registry ${src.registry}, repository ${srcRef.repository}, reference ${reference})`, {
+    registry: src.registry,
+    repository: srcRef.repository,
+    reference,
+  });
 }
 
 async function fetchSource(run: Run, reference: string, expectDigest: Digest | undefined): Promise<Manifest> {

@@ -2,13 +2,13 @@ import type { MappingConfig, TaskConfig } from '../config/types.js';
 import { isFerryError } from '../errors.js';
 import type { TaskListers } from '../listers/index.js';
 import type { SelectedRef } from '../filter/tag-filter.js';
-import type { Digest } from '../ref/digest.js';
+import { isDigest, type Digest } from '../ref/digest.js';
 import { formatReference, type ImageRef } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import { listTags } from '../registry/listing.js';
+import { listTags, targetTags } from '../registry/listing.js';
 import { headManifest } from '../registry/manifests.js';
 import { Semaphore } from '../registry/transport/semaphore.js';
-import { planRepository, refKey, sourceReference, targetReference, type HeadFailure, type RepositoryPlan, type SourceHead } from './plan.js';
+import { NOT_ASKED, planRepository, refKey, sourceReference, targetReference, type HeadFailure, type RepositoryPlan, type SourceHead } from './plan.js';
 import { enginePlatforms } from './platforms.js';
 import { resolveMapping, type ResolvedRepository } from './resolve-mappings.js';
 
@@ -65,6 +65,11 @@ export interface PlanTaskDeps {
   headConcurrency?: number;
   /** repositories listed and planned at once per task (default 8): bounds memory for tasks of thousands of repositories */
   repositoryConcurrency?: number;
+  /**
+   * HEAD the source for an image the target lacks (default true: `ferry plan` shows exact digests and pulls).
+   * A sync run passes false: its copy GETs that manifest anyway, so the HEAD would be one request more.
+   */
+  askSourceForNew?: boolean;
   signal?: AbortSignal;
 }
 
@@ -143,40 +148,69 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
       return { ...r, error: failureOf(e) };
     }
   }
-  const selection = filter.apply(listed ?? []);
-  const sourceHeads = new Map<string, SourceHead | null | HeadFailure>();
+  const refs = filter.apply(listed ?? []).refs;
+  const sourceHeads = new Map<string, SourceHead | null | HeadFailure | typeof NOT_ASKED>();
   const targetDigests = new Map<string, Digest | null | HeadFailure>();
-  // a few workers per repository take the refs in turn: no closure or promise waits per pending tag
-  const refs = selection.refs;
-  let next = 0;
   // a failed HEAD fails only its image (recorded in the plan); an abort stops the whole plan
   const headFailure = (e: unknown): HeadFailure => {
     if (deps.signal?.aborted) throw e;
     const f = failureOf(e);
     return { error: f.message, ...(f.code ? { code: f.code } : {}) };
   };
-  const headPair = async (ref: SelectedRef): Promise<void> => {
-    const key = refKey(ref);
-    // source and target at once: the two HEADs are independent
-    await Promise.all([
-      headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
-        (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
-        (e: unknown) => void sourceHeads.set(key, headFailure(e)),
-      ),
-      headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
-        (t) => void targetDigests.set(key, t?.digest ?? null),
-        (e: unknown) => void targetDigests.set(key, headFailure(e)),
-      ),
-    ]);
+  const headSource = (ref: SelectedRef, key: string): Promise<void> =>
+    headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
+      (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
+      (e: unknown) => void sourceHeads.set(key, headFailure(e)),
+    );
+  const headTarget = (ref: SelectedRef, key: string): Promise<void> =>
+    headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
+      (t) => void targetDigests.set(key, t?.digest ?? null),
+      (e: unknown) => void targetDigests.set(key, headFailure(e)),
+    );
+  // The target's tags, once listed: a tag it lacks needs no target HEAD. A listing says nothing about manifests
+  // pushed by digest (an interrupted copy leaves its children untagged), so digest references are always asked.
+  let onTarget: ReadonlySet<string> | undefined;
+  const targetLacks = (ref: SelectedRef): boolean => {
+    const reference = targetReference(ref);
+    return onTarget !== undefined && !isDigest(reference) && !onTarget.has(reference);
   };
+  const decide = async (ref: SelectedRef): Promise<void> => {
+    const key = refKey(ref);
+    if (!targetLacks(ref)) {
+      // source and target at once: the two HEADs are independent
+      await Promise.all([headSource(ref, key), headTarget(ref, key)]);
+      return;
+    }
+    targetDigests.set(key, null);
+    if (deps.askSourceForNew === false) sourceHeads.set(key, NOT_ASKED);
+    else await headSource(ref, key);
+  };
+  if (refs.length > 0) {
+    await heads.run(() => decide(refs[0]!), deps.signal);
+    // The first image is missing on the target: a new repository or new tags. One listing then answers for the
+    // rest (a first sync of a repository makes one request instead of a HEAD per tag). Only worth it for 2 or more.
+    if (targetDigests.get(refKey(refs[0]!)) === null && refs.length > 2) onTarget = await askTargetTags(r, deps);
+  }
+  // a few workers per repository take the refs in turn: no closure or promise waits per pending tag
+  let next = 1;
   const worker = async (): Promise<void> => {
     while (next < refs.length) {
       const ref = refs[next++]!;
-      await heads.run(() => headPair(ref), deps.signal);
+      await heads.run(() => decide(ref), deps.signal);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(refs.length, deps.headConcurrency ?? 8) }, worker));
+  await Promise.all(Array.from({ length: Math.max(0, Math.min(refs.length - 1, deps.headConcurrency ?? 8)) }, worker));
   return { ...r, plan: planRepository({ filter, listed, sourceHeads, targetDigests, platforms: enginePlatforms(r.mapping.platform) }) };
+}
+
+/** The target's tags (none for a new repository); undefined when the listing failed (then every image asks by HEAD). */
+async function askTargetTags(r: ResolvedRepository, deps: PlanTaskDeps): Promise<ReadonlySet<string> | undefined> {
+  try {
+    return await targetTags(deps.dst, r.target.repository, deps.signal);
+  } catch (e) {
+    if (deps.signal?.aborted) throw e;
+    return undefined;
+  }
 }
 
 /** `registry/repository:tag` or `registry/repository@digest`; pass the formatted repository when describing many. */

@@ -15,6 +15,12 @@ export interface SourceHead {
   size?: number;
 }
 
+/**
+ * The source was not asked: the target lacks the reference, so the copy GETs the source manifest anyway, and a
+ * HEAD first would only cost a request (a sync run's choice; `ferry plan` asks, for exact pulls and digests).
+ */
+export const NOT_ASKED = 'not-asked';
+
 /** A HEAD that failed (rate limit, auth, network): the image fails with this reason. */
 export interface HeadFailure {
   error: string;
@@ -29,8 +35,8 @@ export interface RepositoryPlanInput {
   filter: TagFilter;
   /** the source's tags; undefined when the filter needed no listing (verbatim tags and digests only) */
   listed: readonly string[] | undefined;
-  /** per selected ref (see refKey): the source HEAD, null when missing, or why the HEAD failed */
-  sourceHeads: ReadonlyMap<string, SourceHead | null | HeadFailure>;
+  /** per selected ref (see refKey): the source HEAD, null when missing, NOT_ASKED, or why the HEAD failed */
+  sourceHeads: ReadonlyMap<string, SourceHead | null | HeadFailure | typeof NOT_ASKED>;
   /** per selected ref: the digest the target reference has now, null when absent, or why the HEAD failed */
   targetDigests: ReadonlyMap<string, Digest | null | HeadFailure>;
   platforms: PlatformSelection;
@@ -53,7 +59,7 @@ export interface RepositoryPlan {
   missing: number;
   failed: number;
   filteredOut: number;
-  /** manifest GETs the copies need (Docker Hub pulls) */
+  /** manifest GETs the copies need (Docker Hub pulls); estimated for a copy whose source was NOT_ASKED */
   pulls: number;
 }
 
@@ -86,6 +92,13 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
       continue;
     }
     const have = target as Digest | null;
+    if (head === NOT_ASKED) {
+      // at least the manifest itself; an index's children are unknown until the copy reads it
+      const p = input.platforms.kind === 'some' ? 1 + input.platforms.platforms.length : 1;
+      pulls += p;
+      actions.push({ kind: 'copy', ref, key, reason: 'missing on the target', pulls: p, estimated: true });
+      continue;
+    }
     if (head === null || isFailure(head)) {
       actions.push({ kind: 'missing', ref, key, reason: `not found on the source${ref.kind === 'tag' && input.listed === undefined ? ' (a verbatim tag is not checked against the tag list)' : ''}` });
       continue;

@@ -54,7 +54,9 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
     const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps) };
-    const totals = await streamTaskPlan(task, { src, dst, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) }, {
+    // the copy reads a manifest the target lacks anyway: no source HEAD for it first
+    const planDeps = { src, dst, askSourceForNew: false, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) };
+    const totals = await streamTaskPlan(task, planDeps, {
       mapping: (mapping, resolved) => mappingResolved(run, mapping, resolved),
       repository: (work) => (planning ? dispatchRepository(run, work) : undefined),
     });
@@ -192,8 +194,8 @@ async function copyOne(
       transfers: deps.transfers,
       memo: deps.memo,
       events,
-      // the plan's HEADs are seconds old: do not ask the registries again
-      ...(a.sourceDigest ? { known: { sourceDigest: a.sourceDigest, targetDigest: a.targetDigest ?? null } } : {}),
+      // the plan's answers are seconds old: do not ask the registries again (no source digest: read it by reference)
+      known: { ...(a.sourceDigest ? { sourceDigest: a.sourceDigest } : {}), targetDigest: a.targetDigest ?? null },
       logger: blobLog,
       ...(signal ? { signal } : {}),
     });

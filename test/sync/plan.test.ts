@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileTagFilter } from '../../src/filter/tag-filter.js';
 import { ALL_PLATFORMS } from '../../src/oci/platform.js';
-import { planRepository, type HeadFailure, type SourceHead } from '../../src/sync/plan.js';
+import { NOT_ASKED, planRepository, type HeadFailure, type SourceHead } from '../../src/sync/plan.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}` as const;
 const IMG = 'application/vnd.oci.image.manifest.v1+json';
 const IDX = 'application/vnd.oci.image.index.v1+json';
 
-function heads(entries: Record<string, SourceHead | null | HeadFailure>): Map<string, SourceHead | null | HeadFailure> {
+function heads(entries: Record<string, SourceHead | null | HeadFailure | typeof NOT_ASKED>): Map<string, SourceHead | null | HeadFailure | typeof NOT_ASKED> {
   return new Map(Object.entries(entries));
 }
 
@@ -83,5 +83,29 @@ describe('planRepository (pure)', () => {
     });
     assert.equal(plan.actions[0]!.kind, 'copy');
     assert.equal(plan.pulls, 2);
+  });
+
+  test('a source not asked (the target lacks the tag) is a copy whose pulls are a lower bound', () => {
+    const plan = planRepository({
+      filter: compileTagFilter(['v1', 'v2']),
+      listed: undefined,
+      sourceHeads: heads({ v1: NOT_ASKED, v2: { digest: D('f'), mediaType: IMG } }),
+      targetDigests: new Map([
+        ['v1', null],
+        ['v2', D('f')],
+      ]),
+      platforms: ALL_PLATFORMS,
+    });
+    const v1 = plan.actions[0]!;
+    assert.deepEqual(v1.kind === 'copy' && [v1.reason, v1.pulls, v1.estimated, v1.sourceDigest], ['missing on the target', 1, true, undefined]);
+    assert.deepEqual([plan.toCopy, plan.upToDate, plan.pulls], [1, 1, 1]);
+    const some = planRepository({
+      filter: compileTagFilter(['v1']),
+      listed: undefined,
+      sourceHeads: heads({ v1: NOT_ASKED }),
+      targetDigests: new Map([['v1', null]]),
+      platforms: { kind: 'some', platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] },
+    });
+    assert.equal(some.pulls, 3, 'with platforms selected: the index and one child per platform');
   });
 });
