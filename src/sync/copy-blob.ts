@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { FerryError, isFerryError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { VerifyStream } from '../oci/verify-stream.js';
@@ -9,6 +8,7 @@ import { backoffDelay } from '../registry/transport/retry.js';
 import { cancelUpload, startUpload, uploadBlob, type UploadMode, type UploadSession } from '../registry/uploads.js';
 import type { BlobTransfers } from './blob-transfers.js';
 import type { BlobOutcome, CopyEventListener } from './events.js';
+import { pipeInto } from './pipe-into.js';
 import { resumableSource } from './resumable-source.js';
 
 export interface BlobCopyContext {
@@ -212,7 +212,7 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     throw e;
   };
   const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, verify, { mode, signal: c.signal }).catch(fail);
-  const piping = pipeline(source, verify).catch(fail);
+  const piping = pipeInto(source, verify).catch(fail);
   await Promise.allSettled([uploading, piping]);
   if (first !== undefined) throw first;
 }
