@@ -1,7 +1,8 @@
 /**
- * A stand-in for `ferry sync --once` while that command is being built: lists the tags of each repository,
- * then copies every image with bounded concurrency and one run-wide BlobTransfers (blob dedupe and
- * cross-repository mounts), exactly as a sync run would drive the engine. Uses the built engine (dist/).
+ * The library runner (`npm run bench -- --runner library`; the default is the CLI, `ferry sync --once`): lists
+ * the tags of each repository, then copies every image with bounded concurrency and one run-wide BlobTransfers
+ * (blob dedupe and cross-repository mounts), driving the built engine (dist/) without the CLI, its config and
+ * its planner, to tell the engine's cost from the rest.
  *
  *   node bench/.out/ferry-sync.mjs --src http://127.0.0.1:5000 --dst http://127.0.0.1:5001 --repos-file FILE
  *        [--images 8] [--lists 8] [--max-concurrency 8] [--cpu-prof-hint]
