@@ -71,7 +71,6 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
   for (const from of sources) {
     const r = await mountBlob(c.dst, c.dstRepo, desc.digest, from, { signal: c.signal });
     if (r.mounted) {
-      honoursMounts.add(c.dst);
       if (session) await cancelUpload(c.dst, c.dstRepo, session.location);
       return { outcome: 'mounted', bytes: 0, from };
     }
@@ -90,43 +89,77 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
 async function askThenTransfer(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult> {
   const answer = await probeRepository(c, desc);
   if (answer !== 'exists') return transferAndLand(c, desc, answer);
+  await proveSelfMount(c, desc);
   c.transfers.landed(c.dst.registry, desc.digest, c.dstRepo);
   return { outcome: 'exists', bytes: 0 };
 }
 
 async function transferAndLand(c: BlobCopyContext, desc: Descriptor, session: UploadSession | undefined): Promise<BlobCopyResult> {
   const bytes = await transfer(c, desc, session);
+  // before anyone learns the blob is here: a mount rewrites the repository's link file, which must not race a
+  // manifest PUT reading it
+  await proveSelfMount(c, desc);
   // Recorded as landed before the tracked promise settles, so copies waiting on it can mount from here at once.
   c.transfers.landed(c.dst.registry, desc.digest, c.dstRepo);
   return { outcome: 'copied', bytes };
 }
 
-/** Target registries that have answered a blob mount with 201 in this process: they do mount. */
-const honoursMounts = new WeakSet<object>();
-/** Target registries that answered a mount from the repository itself with an error: they get a HEAD instead. */
-const refusesSelfMount = new WeakSet<object>();
+/**
+ * Per target registry (client), what a blob mount from the repository itself says: 'works' once it answered 201
+ * for a blob the repository was known to hold, 'no' when it answered 202 (it does not mount, or not this way) or
+ * refused it, 'proving' while that one test is in flight; absent until a blob has landed.
+ */
+const selfMount = new WeakMap<object, 'proving' | 'works' | 'no'>();
 
 /**
- * Does the target repository hold the blob? Once the registry has shown it mounts blobs, this is asked as a mount
- * from the repository itself, which answers and opens the upload in one request: 201 means the repository holds
- * the blob, 202 hands over the session the copy uploads into (one request per missing blob instead of a HEAD and
- * a POST; distribution spends ~2 ms of CPU on each). A registry that does not mount answers every mount with 202,
- * which would say nothing, so until a mount has succeeded — and on a registry that answers the mount from the
- * repository itself with a 4xx other than 401 or 429 — the question is a HEAD.
+ * Does the target repository hold the blob? Where a mount from the repository itself is proven to work, that is
+ * the question: one request that answers and opens the upload, 201 when the repository holds the blob, 202 with
+ * the session the copy uploads into (instead of a HEAD and a POST; distribution spends ~2 ms of CPU on each).
+ * Elsewhere, and on a registry that answers it with a 4xx other than 401 or 429, the question is a HEAD.
  */
 async function probeRepository(c: BlobCopyContext, desc: Descriptor): Promise<'exists' | UploadSession | undefined> {
-  if (honoursMounts.has(c.dst) && !refusesSelfMount.has(c.dst)) {
+  if (selfMount.get(c.dst) === 'works') {
     try {
       const r = await mountBlob(c.dst, c.dstRepo, desc.digest, c.dstRepo, { signal: c.signal });
       return r.mounted ? 'exists' : r;
     } catch (e) {
-      const status = isFerryError(e) ? e.context.status : undefined;
-      if (c.signal?.aborted || status === undefined || status < 400 || status >= 500 || status === 401 || status === 429) throw e;
-      refusesSelfMount.add(c.dst);
-      c.dst.logger.info({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest, status }, 'registry refused a blob mount from the repository itself; checking blobs with HEAD instead');
+      if (c.signal?.aborted || !refusal(e)) throw e;
+      selfMount.set(c.dst, 'no');
+      c.dst.logger.info({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest, status: statusOf(e) }, 'registry refused a blob mount from the repository itself; checking blobs with HEAD instead');
     }
   }
   return (await headSaysHeld(c, desc)) ? 'exists' : undefined;
+}
+
+/**
+ * The first time a blob is known to be in a repository of a target registry (before the run records it there),
+ * ask for it with a mount from that repository: only a 201 here shows the mount answers the question probeRepository asks. A registry that does
+ * not mount answers 202 to everything, and one could mount across repositories yet not from a repository into
+ * itself; either way it gets HEADs. A failure to ask (network, 5xx) leaves it unproven, for the next blob.
+ */
+async function proveSelfMount(c: BlobCopyContext, desc: Descriptor): Promise<void> {
+  if (selfMount.has(c.dst) || c.signal?.aborted) return;
+  selfMount.set(c.dst, 'proving');
+  try {
+    const r = await mountBlob(c.dst, c.dstRepo, desc.digest, c.dstRepo, { signal: c.signal });
+    if (r.mounted) return void selfMount.set(c.dst, 'works');
+    selfMount.set(c.dst, 'no');
+    await cancelUpload(c.dst, c.dstRepo, r.location);
+  } catch (e) {
+    if (refusal(e)) selfMount.set(c.dst, 'no');
+    else selfMount.delete(c.dst);
+  }
+  if (selfMount.get(c.dst) === 'no') {
+    c.dst.logger.debug({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest }, 'a blob mount from the repository itself does not answer whether it holds a blob here; checking blobs with HEAD');
+  }
+}
+
+const statusOf = (e: unknown): number | undefined => (isFerryError(e) ? e.context.status : undefined);
+
+/** A 4xx that is the registry's answer to the request (not auth, not a rate limit). */
+function refusal(e: unknown): boolean {
+  const status = statusOf(e);
+  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 429;
 }
 
 async function headSaysHeld(c: BlobCopyContext, desc: Descriptor): Promise<boolean> {
