@@ -133,9 +133,10 @@ async function probeRepository(c: BlobCopyContext, desc: Descriptor): Promise<'e
 
 /**
  * The first time a blob is known to be in a repository of a target registry (before the run records it there),
- * ask for it with a mount from that repository: only a 201 here shows the mount answers the question probeRepository asks. A registry that does
- * not mount answers 202 to everything, and one could mount across repositories yet not from a repository into
- * itself; either way it gets HEADs. A failure to ask (network, 5xx) leaves it unproven, for the next blob.
+ * ask for it with a mount from that repository: only a 201 here shows that this mount answers the question
+ * probeRepository asks. A registry that does not mount answers 202 to everything, and one could mount across
+ * repositories yet not from a repository into itself; either way it gets HEADs. A failure to ask (network,
+ * 5xx, auth) leaves it unproven, for the next blob.
  */
 async function proveSelfMount(c: BlobCopyContext, desc: Descriptor): Promise<void> {
   if (selfMount.has(c.dst) || c.signal?.aborted) return;

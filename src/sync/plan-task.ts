@@ -188,7 +188,7 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
   if (refs.length > 0) {
     await heads.run(() => decide(refs[0]!), deps.signal);
     // The first image is missing on the target: a new repository or new tags. One listing then answers for the
-    // rest (a first sync of a repository makes one request instead of a HEAD per tag). Only worth it for 2 or more.
+    // rest (a first sync of a repository makes one request instead of a HEAD per tag), when 2 or more remain.
     if (targetDigests.get(refKey(refs[0]!)) === null && refs.length > 2) onTarget = await askTargetTags(r, deps);
   }
   // a few workers per repository take the refs in turn: no closure or promise waits per pending tag
@@ -209,6 +209,8 @@ async function askTargetTags(r: ResolvedRepository, deps: PlanTaskDeps): Promise
     return await targetTags(deps.dst, r.target.repository, deps.signal);
   } catch (e) {
     if (deps.signal?.aborted) throw e;
+    const f = failureOf(e);
+    deps.dst.logger.debug({ registry: deps.dst.registry, repository: r.target.repository, code: f.code }, `cannot list the target's tags, asking per tag: ${f.message}`);
     return undefined;
   }
 }
