@@ -123,6 +123,22 @@ describe('asking the target for a blob', { concurrency: true }, () => {
     return m !== null && new URLSearchParams(m[2]).get('from') === m[1];
   };
   const blobHeads = (p: Awaited<ReturnType<typeof proxy>>): number => p.count({ method: 'HEAD', pathRegex: /\/blobs\// });
+  /** One image tagged v1 and v2 in the source's `app`; the target behind a proxy that turns the blob mounts `strip` picks into plain upload POSTs. */
+  const behindMountStripper = async (seed: string, strip: (url: string) => boolean) => {
+    const srcReg = await registry();
+    const dstReg = await registry();
+    const m = makeImage({ kind: 'oci', layers: [30_000, 2000], seed });
+    await pushImage(srcReg, 'app', 'v1', m);
+    await pushImage(srcReg, 'app', 'v2', m);
+    const p = await proxy({
+      upstream: { url: dstReg.url },
+      onRequest: (req) => {
+        if (req.method === 'POST' && req.url && strip(req.url)) req.url = req.url.slice(0, req.url.indexOf('?'));
+        return 'pass';
+      },
+    });
+    return { srcReg, dstReg, p, src: await client(srcReg), dst: await client(dstReg, { via: p.url }) };
+  };
 
   test('once a mount from the repository itself has answered 201 for a blob that landed, a missing blob costs one such mount (202 opens the upload), not HEAD + POST', async () => {
     const srcReg = await registry();
@@ -176,21 +192,8 @@ describe('asking the target for a blob', { concurrency: true }, () => {
   });
 
   test('a registry that never mounts (202 to every mount, as some do) is asked with HEAD: blobs it holds are not uploaded again', async () => {
-    const srcReg = await registry();
-    const dstReg = await registry();
-    const m = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'never-mounts' });
-    await pushImage(srcReg, 'app', 'v1', m);
-    await pushImage(srcReg, 'app', 'v2', m);
-    const p = await proxy({
-      upstream: { url: dstReg.url },
-      onRequest: (req) => {
-        // drop mount and from: the registry opens a plain upload session, as one without mount support does
-        if (req.method === 'POST' && req.url?.includes('mount=')) req.url = req.url.slice(0, req.url.indexOf('?'));
-        return 'pass';
-      },
-    });
-    const src = await client(srcReg);
-    const dst = await client(dstReg, { via: p.url });
+    // every mount loses mount and from: the registry opens a plain upload session, as one without mount support does
+    const { srcReg, dstReg, p, src, dst } = await behindMountStripper('never-mounts', (url) => url.includes('mount='));
     const transfers = new BlobTransfers();
     await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/app:v1`), { transfers });
     const second = await copyImage(src, parseReference(`${srcReg.host}/app:v1`), dst, parseReference(`${dstReg.host}/copy:v1`), { transfers });
@@ -236,21 +239,8 @@ describe('asking the target for a blob', { concurrency: true }, () => {
   });
 
   test('a registry that mounts across repositories but answers 202 to a mount from the repository itself is asked with HEAD: held blobs are not uploaded again', async () => {
-    const srcReg = await registry();
-    const dstReg = await registry();
-    const m = makeImage({ kind: 'oci', layers: [30_000, 2000], seed: 'self-mount-202' });
-    await pushImage(srcReg, 'app', 'v1', m);
-    await pushImage(srcReg, 'app', 'v2', m);
-    const p = await proxy({
-      upstream: { url: dstReg.url },
-      onRequest: (req) => {
-        // a mount from the repository itself opens a plain session; mounts from another repository work
-        if (req.method === 'POST' && isSelfMount(req.url)) req.url = req.url!.slice(0, req.url!.indexOf('?'));
-        return 'pass';
-      },
-    });
-    const src = await client(srcReg);
-    const dst = await client(dstReg, { via: p.url });
+    // a mount from the repository itself opens a plain session; mounts from another repository work
+    const { srcReg, dstReg, p, src, dst } = await behindMountStripper('self-mount-202', isSelfMount);
     const transfers = new BlobTransfers();
     const copy = (tag: string, repo: string) => copyImage(src, parseReference(`${srcReg.host}/app:${tag}`), dst, parseReference(`${dstReg.host}/${repo}:${tag}`), { transfers });
     await copy('v1', 'app');
