@@ -39,6 +39,8 @@ export interface PlanTotals {
   failed: number;
   filteredOut: number;
   pulls: number;
+  /** `pulls` counts some image by guess (see RepositoryPlan.pullsEstimated) */
+  pullsEstimated: boolean;
 }
 
 export interface TaskPlan extends PlanTotals {
@@ -86,7 +88,7 @@ export function failureOf(e: unknown): FailureInfo {
 export async function streamTaskPlan(task: TaskConfig, deps: PlanTaskDeps, sink: PlanSink): Promise<PlanTotals> {
   const heads = new Semaphore(deps.headConcurrency ?? 8);
   const repoSlots = new Semaphore(deps.repositoryConcurrency ?? 8);
-  const totals: PlanTotals = { images: 0, toCopy: 0, upToDate: 0, failed: 0, filteredOut: 0, pulls: 0 };
+  const totals: PlanTotals = { images: 0, toCopy: 0, upToDate: 0, failed: 0, filteredOut: 0, pulls: 0, pullsEstimated: false };
   await Promise.all(
     task.mappings.map(async (mapping) => {
       let repos: ResolvedRepository[];
@@ -111,6 +113,7 @@ export async function streamTaskPlan(task: TaskConfig, deps: PlanTaskDeps, sink:
               totals.failed += p.failed + p.missing;
               totals.filteredOut += p.filteredOut;
               totals.pulls += p.pulls;
+              totals.pullsEstimated ||= p.pullsEstimated;
             } else totals.failed++;
             await sink.repository(work);
           }, deps.signal),

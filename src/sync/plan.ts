@@ -61,6 +61,8 @@ export interface RepositoryPlan {
   filteredOut: number;
   /** manifest GETs the copies need (Docker Hub pulls); estimated for a copy whose source was NOT_ASKED */
   pulls: number;
+  /** some copy's pulls are a guess (an index's children, or a source not asked) */
+  pullsEstimated: boolean;
 }
 
 /** The key of a selected ref in the HEAD maps: `tag`, `sha256:…`, or `tag@sha256:…`. */
@@ -132,7 +134,8 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
   const filtered = input.listed ? filteredOut(input.filter, input.listed, new Set(selection.tags)) : [];
   actions.push(...filtered);
   const count = (k: PlannedAction['kind']): number => actions.filter((a) => a.kind === k).length;
-  return { actions, toCopy: count('copy'), upToDate: count('up-to-date'), missing: count('missing'), failed: count('failed'), filteredOut: filtered.length, pulls };
+  const pullsEstimated = actions.some((a) => a.kind === 'copy' && a.estimated);
+  return { actions, toCopy: count('copy'), upToDate: count('up-to-date'), missing: count('missing'), failed: count('failed'), filteredOut: filtered.length, pulls, pullsEstimated };
 }
 
 /** Listed tags the filter did not select, each with the rule that left it out. */

@@ -73,7 +73,7 @@ export type SyncEvent =
   | { type: 'scheduler-stopped' }
   | { type: 'task-scheduled'; task: string; nextRunAt: number }
   | { type: 'task-started'; task: string; at: number }
-  | { type: 'task-planned'; task: string; images: number; toCopy: number; pullsNeeded: number; budget?: BudgetSnapshot }
+  | { type: 'task-planned'; task: string; images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: boolean; budget?: BudgetSnapshot }
   | { type: 'image-started'; task: string; source: string; target: string }
   | { type: 'image-finished'; report: ImageReport }
   | { type: 'task-finished'; summary: TaskRunSummary }

@@ -116,11 +116,11 @@ function finisher(summary: TaskRunSummary, log: Logger, deps: TaskRunnerDeps): F
 function announcePlan(task: TaskConfig, totals: PlanTotals, deps: TaskRunnerDeps, src: RegistryClient, log: Logger): void {
   const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
   const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
-  deps.bus.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: totals.pulls, ...(budget ? { budget } : {}) });
+  deps.bus.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: totals.pulls, ...(totals.pullsEstimated ? { pullsEstimated: true } : {}), ...(budget ? { budget } : {}) });
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
-    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: totals.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
-    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${totals.pulls} manifest pulls${left}`,
+    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: totals.pulls, pullsEstimated: totals.pullsEstimated, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
+    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${totals.pullsEstimated ? 'about ' : ''}${totals.pulls} manifest pulls${left}`,
   );
 }
 

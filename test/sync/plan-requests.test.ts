@@ -11,7 +11,7 @@ import { connectRegistry } from '../../src/registry/connect.js';
 import { systemClock } from '../../src/scheduler/clock.js';
 import { planTask } from '../../src/sync/plan-task.js';
 import { createRuntime } from '../../src/sync/runtime.js';
-import { SyncEventBus, type ImageReport } from '../../src/sync/run-events.js';
+import { SyncEventBus, type ImageReport, type SyncEvent } from '../../src/sync/run-events.js';
 import { makeImage, makeIndex, pushImage, type TestManifest } from '../harness/images.js';
 import type { ProxyHandle } from '../harness/proxy.js';
 import { onCleanup, proxy, registry } from '../engine/helpers.js';
@@ -45,10 +45,11 @@ tasks:
   const { config } = parseConfig(yaml, 'plan-requests.yaml');
   const bus = new SyncEventBus();
   const reports: ImageReport[] = [];
-  bus.on((e) => void (e.type === 'image-finished' && reports.push(e.report)));
+  const planned: SyncEvent[] = [];
+  bus.on((e) => void (e.type === 'image-finished' ? reports.push(e.report) : e.type === 'task-planned' && planned.push(e)));
   const rt = createRuntime(config, { logger: silentLogger, clock: systemClock, bus });
   after(() => rt.close());
-  return { src, dst, viaSrc, viaDst, config, rt, reports };
+  return { src, dst, viaSrc, viaDst, config, rt, reports, planned };
 }
 
 describe('planning asks only what it must', () => {
@@ -64,6 +65,9 @@ describe('planning asks only what it must', () => {
     // the copies read each manifest once (the index and its two children): no more pulls than before
     assert.equal(asked(s.viaSrc, 'team/app', 'GET', 'manifests').length, 6);
     assert.equal(summary.pulls, 6);
+    // planned before the copies read the manifests: one pull each (the index a3, not asked, needed 3), said to be a guess
+    const p = s.planned[0];
+    assert.deepEqual(p?.type === 'task-planned' && [p.pullsNeeded, p.pullsEstimated], [4, true]);
     assert.deepEqual(await tagsOf(s.dst, 'mirror/app'), ['a1', 'a2', 'a3', 'a4']);
     for (const [tag, m] of Object.entries(tags)) {
       const r = s.reports.find((x) => x.target.endsWith(`:${tag}`));

@@ -42,6 +42,7 @@ describe('planRepository (pure)', () => {
     assert.match(reasons['0.9.0']!, /matches none of 'semver: >=1.0.0 <2.0.0'/);
     assert.equal(reasons['1.9.0'], 'missing on the target');
     assert.equal(plan.pulls, 3, 'an index: 1 + 2 assumed children');
+    assert.equal(plan.pullsEstimated, true);
     assert.deepEqual([plan.toCopy, plan.upToDate, plan.filteredOut], [1, 1, 4]);
   });
 
@@ -58,6 +59,7 @@ describe('planRepository (pure)', () => {
     assert.deepEqual(plan.actions.map((a) => a.kind), ['failed', 'missing']);
     assert.match(plan.actions[0]!.reason, /rate limit/);
     assert.equal(plan.failed, 1);
+    assert.equal(plan.pullsEstimated, false, 'nothing to copy, nothing guessed');
   });
 
   test('prune reasons name the failing keep: entries; digest differs names the target digest', () => {
@@ -98,7 +100,7 @@ describe('planRepository (pure)', () => {
     });
     const v1 = plan.actions[0]!;
     assert.deepEqual(v1.kind === 'copy' && [v1.reason, v1.pulls, v1.estimated, v1.sourceDigest], ['missing on the target', 1, true, undefined]);
-    assert.deepEqual([plan.toCopy, plan.upToDate, plan.pulls], [1, 1, 1]);
+    assert.deepEqual([plan.toCopy, plan.upToDate, plan.pulls, plan.pullsEstimated], [1, 1, 1, true]);
     const some = planRepository({
       filter: compileTagFilter(['v1']),
       listed: undefined,
