@@ -88,6 +88,15 @@ export function codeForHttpStatus(status: number): ErrorCode {
   return 'REGISTRY_ERROR';
 }
 
+/**
+ * A registry's considered answer that it will not do this (a 4xx other than 401 and 429, which say "not now" or
+ * "not with these credentials"): worth remembering, so the request is not made again.
+ */
+export function isRefusal(e: unknown): boolean {
+  const status = e instanceof FerryError ? e.context.status : undefined;
+  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 429;
+}
+
 /** Where an error happened, for messages: "registry 127.0.0.1:5000, repository a/b, reference v1". */
 export function describeWhere(ctx: ErrorContext): string {
   const parts: string[] = [];

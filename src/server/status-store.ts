@@ -41,7 +41,7 @@ export interface CopyInFlight {
 
 export interface CurrentRun {
   startedAt: number;
-  planned?: { images: number; toCopy: number; pullsNeeded: number };
+  planned?: { images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: true };
   done: number;
   failed: number;
 }
@@ -140,7 +140,7 @@ export class StatusStore {
       }
       case 'task-planned': {
         const t = this.task(e.task);
-        if (t.current) t.current.planned = { images: e.images, toCopy: e.toCopy, pullsNeeded: e.pullsNeeded };
+        if (t.current) t.current.planned = { images: e.images, toCopy: e.toCopy, pullsNeeded: e.pullsNeeded, ...(e.pullsEstimated ? { pullsEstimated: true as const } : {}) };
         if (e.budget) {
           t.budget = e.budget;
           this.budget(e.budget);

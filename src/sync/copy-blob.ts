@@ -1,4 +1,4 @@
-import { FerryError, isFerryError } from '../errors.js';
+import { FerryError, isFerryError, isRefusal } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { VerifyStream } from '../oci/verify-stream.js';
 import { headBlob, mountBlob, openBlob } from '../registry/blobs.js';
@@ -123,7 +123,7 @@ async function probeRepository(c: BlobCopyContext, desc: Descriptor): Promise<'e
       const r = await mountBlob(c.dst, c.dstRepo, desc.digest, c.dstRepo, { signal: c.signal });
       return r.mounted ? 'exists' : r;
     } catch (e) {
-      if (c.signal?.aborted || !refusal(e)) throw e;
+      if (c.signal?.aborted || !isRefusal(e)) throw e;
       selfMount.set(c.dst, 'no');
       c.dst.logger.info({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest, status: statusOf(e) }, 'registry refused a blob mount from the repository itself; checking blobs with HEAD instead');
     }
@@ -147,7 +147,7 @@ async function proveSelfMount(c: BlobCopyContext, desc: Descriptor): Promise<voi
     selfMount.set(c.dst, 'no');
     await cancelUpload(c.dst, c.dstRepo, r.location);
   } catch (e) {
-    if (refusal(e)) selfMount.set(c.dst, 'no');
+    if (isRefusal(e)) selfMount.set(c.dst, 'no');
     else selfMount.delete(c.dst);
   }
   if (selfMount.get(c.dst) === 'no') {
@@ -156,12 +156,6 @@ async function proveSelfMount(c: BlobCopyContext, desc: Descriptor): Promise<voi
 }
 
 const statusOf = (e: unknown): number | undefined => (isFerryError(e) ? e.context.status : undefined);
-
-/** A 4xx that is the registry's answer to the request (not auth, not a rate limit). */
-function refusal(e: unknown): boolean {
-  const status = statusOf(e);
-  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 429;
-}
 
 async function headSaysHeld(c: BlobCopyContext, desc: Descriptor): Promise<boolean> {
   return (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined;

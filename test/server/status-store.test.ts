@@ -90,6 +90,9 @@ describe('status store', () => {
     assert.deepEqual(s.tasks[0]?.inFlight, [{ source: src, target: dst, startedAt: clock.t, bytes: 1500, totalBytes: 4000 }]);
     copy({ type: 'blob-done', digest: D1, size: 4000, outcome: 'copied', repository: 'mirror/redis', bytes: 4000, durationMs: 5 });
     assert.equal(store.snapshot().tasks[0]?.inFlight[0]?.bytes, 4000);
+    // a guessed pull count (images new to the target were not HEADed) says so
+    bus.emit({ type: 'task-planned', task: 'hub', images: 2, toCopy: 2, pullsNeeded: 2, pullsEstimated: true });
+    assert.deepEqual(store.snapshot().tasks[0]?.currentRun?.planned, { images: 2, toCopy: 2, pullsNeeded: 2, pullsEstimated: true });
     bus.emit({ type: 'image-finished', report: { task: 'hub', mapping: 0, source: src, target: dst, action: 'copied', bytes: 4000, durationMs: 9, pulls: 1 } });
     s = store.snapshot();
     assert.equal(s.copiesInFlight, 0);

@@ -25,10 +25,12 @@ function asked(p: ProxyHandle, repo: string, method: string, kind: 'manifests' |
   return p.records.filter((r) => r.method === method && r.path.startsWith(prefix)).map((r) => r.path.slice(prefix.length)).sort();
 }
 
-async function setup(targetHas: Record<string, TestManifest>, sourceTags: Record<string, TestManifest>) {
+/** team/app → mirror/app in task `t`; `other` tags go into team/other, mapped to mirror/other by a second task `t2`. */
+async function setup(targetHas: Record<string, TestManifest>, sourceTags: Record<string, TestManifest>, other: Record<string, TestManifest> = {}) {
   const src = await registry();
   const dst = await registry();
   for (const [tag, m] of Object.entries(sourceTags)) await pushImage(src, 'team/app', tag, m);
+  for (const [tag, m] of Object.entries(other)) await pushImage(src, 'team/other', tag, m);
   for (const [tag, m] of Object.entries(targetHas)) await pushImage(dst, 'mirror/app', tag, m);
   const viaSrc = await proxy({ upstream: src });
   const viaDst = await proxy({ upstream: dst });
@@ -41,6 +43,11 @@ tasks:
     target: {registry: target.example.com, auth: none}
     mappings:
       - {from: team/app, to: mirror/app}
+  - name: t2
+    source: {registry: source.example.com, auth: none}
+    target: {registry: target.example.com, auth: none}
+    mappings:
+      - {from: team/other, to: mirror/other}
 `;
   const { config } = parseConfig(yaml, 'plan-requests.yaml');
   const bus = new SyncEventBus();
@@ -97,8 +104,8 @@ describe('planning asks only what it must', () => {
     assert.match(b3?.reason ?? '', /another digest/);
   });
 
-  test('a target that refuses to list its tags: every tag is asked by HEAD, and the sync is the same', async () => {
-    const s = await setup({}, { c1: img('r-c1'), c2: img('r-c2'), c3: img('r-c3') });
+  test('a target that refuses to list its tags: every tag is asked by HEAD, the sync is the same, and it is not asked to list again', async () => {
+    const s = await setup({}, { c1: img('r-c1'), c2: img('r-c2'), c3: img('r-c3') }, { o1: img('r-o1'), o2: img('r-o2'), o3: img('r-o3') });
     s.viaDst.options.onRequest = (req) =>
       req.url?.includes('/tags/list')
         ? { respond: (res) => void res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"no listing"}]}') }
@@ -107,6 +114,12 @@ describe('planning asks only what it must', () => {
     assert.deepEqual([summary.ok, summary.copied], [true, 3]);
     assert.deepEqual(asked(s.viaDst, 'mirror/app', 'HEAD', 'manifests').filter((r) => !r.startsWith('sha256:')), ['c1', 'c2', 'c3']);
     assert.deepEqual(asked(s.viaSrc, 'team/app', 'HEAD', 'manifests'), ['c1', 'c2', 'c3']);
+    assert.equal(s.viaDst.count({ method: 'GET', pathRegex: /\/tags\/list/, status: 403 }), 1);
+    // another new repository on the same target, in the next task run: the refusal is remembered
+    const other = await s.rt.run(s.config.tasks[1]!);
+    assert.deepEqual([other.ok, other.copied], [true, 3]);
+    assert.equal(s.viaDst.count({ method: 'GET', pathRegex: /\/tags\/list/ }), 1, 'no second listing');
+    assert.deepEqual(asked(s.viaDst, 'mirror/other', 'HEAD', 'manifests').filter((r) => !r.startsWith('sha256:')), ['o1', 'o2', 'o3']);
   });
 
   test('a listed tag whose manifest is gone fails as not found on the source, naming it; the others copy', async () => {
