@@ -72,8 +72,8 @@ export async function listTags(client: RegistryClient, repository: string, signa
 
 /**
  * The tags a push target already has, asked with the push scope its HEADs use (so no second token); none when
- * the registry says the repository does not exist (404 NAME_UNKNOWN). Any other failure throws: the caller then
- * asks per tag, as without a listing.
+ * the registry answers 404: the repository does not exist (distribution says NAME_UNKNOWN, Harbor may use its own
+ * code), or has no tags left. Any other failure throws: the caller then asks per tag, as without a listing.
  */
 export async function targetTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<Set<string>> {
   const out = new Set<string>();
@@ -82,7 +82,7 @@ export async function targetTags(client: RegistryClient, repository: string, sig
       for (const t of page) out.add(t);
     }
   } catch (e) {
-    if (e instanceof FerryError && e.context.status === 404 && e.context.registryCode === 'NAME_UNKNOWN') return new Set();
+    if (e instanceof FerryError && e.context.status === 404) return new Set();
     throw e;
   }
   return out;

@@ -92,6 +92,18 @@ describe('planning asks only what it must', () => {
     assert.deepEqual(asked(s.viaSrc, 'team/app', 'GET', 'manifests'), []);
   });
 
+  test("a target answering the listing of a new repository with 404 and its own error code (Harbor's NOT_FOUND) is read as no tags", async () => {
+    const s = await setup({}, { h1: img('h-h1'), h2: img('h-h2'), h3: img('h-h3') });
+    s.viaDst.options.onRequest = (req) =>
+      req.url?.startsWith('/v2/mirror/app/tags/list')
+        ? { respond: (res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND","message":"repository mirror/app not found"}]}') }
+        : 'pass';
+    const summary = await s.rt.run(s.config.tasks[0]!);
+    assert.deepEqual([summary.ok, summary.copied], [true, 3]);
+    assert.deepEqual(asked(s.viaDst, 'mirror/app', 'HEAD', 'manifests').filter((r) => !r.startsWith('sha256:')), ['h1']);
+    assert.deepEqual(asked(s.viaSrc, 'team/app', 'HEAD', 'manifests'), ['h1']);
+  });
+
   test('a repository the target partly has: tags in its listing are still compared by HEAD, the others are not asked', async () => {
     const changed = img('p-b3-new');
     const s = await setup({ b3: img('p-b3-old'), b4: img('p-b4') }, { b1: img('p-b1'), b2: img('p-b2'), b3: changed, b4: img('p-b4') });
