@@ -13,11 +13,18 @@ import { planTask } from '../../src/sync/plan-task.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type ImageReport, type SyncEvent } from '../../src/sync/run-events.js';
 import { makeImage, makeIndex, pushImage, type TestManifest } from '../harness/images.js';
-import type { ProxyHandle } from '../harness/proxy.js';
+import type { IncomingMessage } from 'node:http';
+import type { ProxyHandle, ProxyOptions } from '../harness/proxy.js';
 import { onCleanup, proxy, registry } from '../engine/helpers.js';
 import { tagsOf } from '../cli/helpers.js';
 
 const img = (seed: string): TestManifest => makeImage({ kind: 'oci', layers: [2000], seed });
+
+/** A proxy hook answering the requests `pick` selects with a registry error, passing the rest. */
+function answerWith(pick: (req: IncomingMessage) => boolean, status: number, code: string, message: string): NonNullable<ProxyOptions['onRequest']> {
+  const body = JSON.stringify({ errors: [{ code, message }] });
+  return (req) => (pick(req) ? { respond: (res) => void res.writeHead(status, { 'content-type': 'application/json' }).end(body) } : 'pass');
+}
 
 /** Requests a proxy saw for one repository: `METHOD kind reference` (kind: manifests | tags | blobs). */
 function asked(p: ProxyHandle, repo: string, method: string, kind: 'manifests' | 'tags'): string[] {
@@ -94,10 +101,7 @@ describe('planning asks only what it must', () => {
 
   test("a target answering the listing of a new repository with 404 and its own error code (Harbor's NOT_FOUND) is read as no tags", async () => {
     const s = await setup({}, { h1: img('h-h1'), h2: img('h-h2'), h3: img('h-h3') });
-    s.viaDst.options.onRequest = (req) =>
-      req.url?.startsWith('/v2/mirror/app/tags/list')
-        ? { respond: (res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND","message":"repository mirror/app not found"}]}') }
-        : 'pass';
+    s.viaDst.options.onRequest = answerWith((req) => req.url?.startsWith('/v2/mirror/app/tags/list') === true, 404, 'NOT_FOUND', 'repository mirror/app not found');
     const summary = await s.rt.run(s.config.tasks[0]!);
     assert.deepEqual([summary.ok, summary.copied], [true, 3]);
     assert.deepEqual(asked(s.viaDst, 'mirror/app', 'HEAD', 'manifests').filter((r) => !r.startsWith('sha256:')), ['h1']);
@@ -118,10 +122,7 @@ describe('planning asks only what it must', () => {
 
   test('a target that refuses to list its tags: every tag is asked by HEAD, the sync is the same, and it is not asked to list again', async () => {
     const s = await setup({}, { c1: img('r-c1'), c2: img('r-c2'), c3: img('r-c3') }, { o1: img('r-o1'), o2: img('r-o2'), o3: img('r-o3') });
-    s.viaDst.options.onRequest = (req) =>
-      req.url?.includes('/tags/list')
-        ? { respond: (res) => void res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"no listing"}]}') }
-        : 'pass';
+    s.viaDst.options.onRequest = answerWith((req) => req.url?.includes('/tags/list') === true, 403, 'DENIED', 'no listing');
     const summary = await s.rt.run(s.config.tasks[0]!);
     assert.deepEqual([summary.ok, summary.copied], [true, 3]);
     assert.deepEqual(asked(s.viaDst, 'mirror/app', 'HEAD', 'manifests').filter((r) => !r.startsWith('sha256:')), ['c1', 'c2', 'c3']);
@@ -136,10 +137,7 @@ describe('planning asks only what it must', () => {
 
   test('a listed tag whose manifest is gone fails as not found on the source, naming it; the others copy', async () => {
     const s = await setup({}, { d1: img('g-d1'), d2: img('g-d2'), d3: img('g-d3') });
-    s.viaSrc.options.onRequest = (req) =>
-      req.method === 'GET' && req.url === '/v2/team/app/manifests/d3'
-        ? { respond: (res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}') }
-        : 'pass';
+    s.viaSrc.options.onRequest = answerWith((req) => req.method === 'GET' && req.url === '/v2/team/app/manifests/d3', 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
     const summary = await s.rt.run(s.config.tasks[0]!);
     assert.deepEqual([summary.copied, summary.failed], [2, 1]);
     const d3 = s.reports.find((r) => r.target.endsWith(':d3'));
