@@ -63,11 +63,15 @@ async function* paginate(
 
 /** All tags of a repository, deduplicated, in the order first seen. */
 export async function listTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<string[]> {
+  return [...(await tagSet(client, repository, { signal }))];
+}
+
+async function tagSet(client: RegistryClient, repository: string, opts: { signal?: AbortSignal; push?: boolean }): Promise<Set<string>> {
   const out = new Set<string>();
-  for await (const page of tagPages(client, repository, { signal })) {
+  for await (const page of tagPages(client, repository, opts)) {
     for (const t of page) out.add(t);
   }
-  return [...out];
+  return out;
 }
 
 /**
@@ -76,16 +80,12 @@ export async function listTags(client: RegistryClient, repository: string, signa
  * code), or has no tags left. Any other failure throws: the caller then asks per tag, as without a listing.
  */
 export async function targetTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<Set<string>> {
-  const out = new Set<string>();
   try {
-    for await (const page of tagPages(client, repository, { signal, push: true })) {
-      for (const t of page) out.add(t);
-    }
+    return await tagSet(client, repository, { signal, push: true });
   } catch (e) {
     if (e instanceof FerryError && e.context.status === 404) return new Set();
     throw e;
   }
-  return out;
 }
 
 /**
