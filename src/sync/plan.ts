@@ -95,10 +95,10 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
     }
     const have = target as Digest | null;
     if (head === NOT_ASKED) {
-      // at least the manifest itself; an index's children are unknown until the copy reads it
-      const p = input.platforms.kind === 'some' ? 1 + input.platforms.platforms.length : 1;
-      pulls += p;
-      actions.push({ kind: 'copy', ref, key, reason: 'missing on the target', pulls: p, estimated: true });
+      // an index's children are unknown until the copy reads it
+      const p = pullsFor(undefined, input.platforms, undefined, input.assumedChildren ?? 2);
+      pulls += p.pulls;
+      actions.push({ kind: 'copy', ref, key, reason: 'missing on the target', ...p });
       continue;
     }
     if (head === null || isFailure(head)) {

@@ -49,13 +49,18 @@ export interface PlanOptions {
   signal?: AbortSignal;
 }
 
-/** Manifest GETs one copy needs, from the source's media type and the platform selection. */
+/**
+ * Manifest GETs one copy needs, from the source's media type and the platform selection. An undefined media type
+ * (the source was not asked) counts the least the copy can need, as an estimate: the manifest itself, or an index
+ * and the selected platforms.
+ */
 export function pullsFor(
-  mediaType: string,
+  mediaType: string | undefined,
   platforms: PlatformSelection | undefined,
   children: number | undefined,
   assumed: number,
 ): { pulls: number; estimated: boolean } {
+  if (mediaType === undefined) return { pulls: platforms?.kind === 'some' ? 1 + platforms.platforms.length : 1, estimated: true };
   if (!INDEX_TYPES.has(mediaType)) return { pulls: 1, estimated: false };
   if (platforms?.kind === 'some') return { pulls: 1 + platforms.platforms.length, estimated: false };
   return children === undefined ? { pulls: 1 + assumed, estimated: true } : { pulls: 1 + children, estimated: false };
