@@ -1,6 +1,7 @@
 import { isFerryError } from '../errors.js';
 import { createLogger } from '../log/pino-logger.js';
 import { EXIT } from './exit-codes.js';
+import type { TransferEvents } from './heap-tuning.js';
 
 export const USAGE = `ferry: container-image sync (a drop-in for dregsy)
 
@@ -17,19 +18,27 @@ Usage:
                                        (0 in sync, 3 drift, 1 error)
 `;
 
+export interface MainIo {
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+  /** the process's heap policy follows the run's blob transfers (bin/ferry.js passes followTransfers) */
+  heapPhases?: (bus: TransferEvents) => () => void;
+}
+
 /** Entry point: returns the exit code. Errors a user can cause print their message, not a stack. */
-export async function main(argv: string[], io: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Promise<number> {
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const out = io.out ?? process.stdout;
   const err = io.err ?? process.stderr;
+  const heapPhases = io.heapPhases ? { heapPhases: io.heapPhases } : {};
   const logger = createLogger({ destination: err });
   const [cmd, ...rest] = argv;
   // Commands are loaded on use: `ferry copy` does not pay for the config loader, the scheduler or the metrics.
   const sync = async (args: string[]): Promise<number> =>
-    (await import('./commands/sync.js')).syncCommand(args, { logger: createLogger({ destination: out }), out });
+    (await import('./commands/sync.js')).syncCommand(args, { logger: createLogger({ destination: out }), out, ...heapPhases });
   try {
     switch (cmd) {
       case 'copy':
-        return await (await import('./commands/copy.js')).copyCommand(rest, logger, out);
+        return await (await import('./commands/copy.js')).copyCommand(rest, logger, out, heapPhases);
       case 'sync':
         return await sync(rest);
       case 'validate':

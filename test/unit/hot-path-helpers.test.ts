@@ -1,7 +1,6 @@
 /** Helpers on the per-request path, rewritten to allocate less: they must still agree with the URL parser. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tuneHeap, DEFAULT_HEAP_GROWTH_PERCENT } from '../../src/cli/heap-tuning.js';
 import { repositoryScope } from '../../src/registry/auth/scope.js';
 import { kindOf } from '../../src/registry/client.js';
 import { splitUrl } from '../../src/registry/transport/http.js';
@@ -41,23 +40,4 @@ test('repositoryScope: the common pull and pull,push forms, and the general path
   assert.equal(repositoryScope('a/b', ['pull', 'push']), 'repository:a/b:pull,push');
   assert.equal(repositoryScope('a/b', ['push', 'pull', 'pull']), 'repository:a/b:pull,push');
   assert.equal(repositoryScope('a/b', ['pull', '*']), 'repository:a/b:*');
-});
-
-test('tuneHeap: default growth, an explicit value, 0 to leave V8 alone, and a bad value warned about', async () => {
-  const set: string[] = [];
-  const rec = (f: string): void => void set.push(f);
-  assert.equal(tuneHeap({}, rec), DEFAULT_HEAP_GROWTH_PERCENT);
-  assert.equal(tuneHeap({ FERRY_HEAP_GROWTH_PERCENT: '100' }, rec), 100);
-  assert.equal(tuneHeap({ FERRY_HEAP_GROWTH_PERCENT: '0' }, rec), undefined);
-  const warnings: string[] = [];
-  const onWarning = (w: Error): void => void warnings.push(w.message);
-  process.on('warning', onWarning);
-  try {
-    assert.equal(tuneHeap({ FERRY_HEAP_GROWTH_PERCENT: 'lots' }, rec), DEFAULT_HEAP_GROWTH_PERCENT);
-    await new Promise((r) => setImmediate(r));
-  } finally {
-    process.off('warning', onWarning);
-  }
-  assert.deepEqual(set, [`--heap-growing-percent=${DEFAULT_HEAP_GROWTH_PERCENT}`, '--heap-growing-percent=100', `--heap-growing-percent=${DEFAULT_HEAP_GROWTH_PERCENT}`]);
-  assert.match(warnings[0] ?? '', /FERRY_HEAP_GROWTH_PERCENT=lots is not a whole number from 0 to 400/);
 });

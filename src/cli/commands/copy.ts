@@ -10,6 +10,7 @@ import type { CopyEvent } from '../../sync/events.js';
 import { SyncEventBus } from '../../sync/run-events.js';
 import { attachProgress } from '../../progress/progress.js';
 import { EXIT } from '../exit-codes.js';
+import type { TransferEvents } from '../heap-tuning.js';
 
 export const COPY_USAGE = `Usage: ferry copy [options] SOURCE-IMAGE DESTINATION-IMAGE
 
@@ -32,7 +33,7 @@ Options:
   --json                       print the result as JSON
   -h, --help                   show this help`;
 
-export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.WritableStream): Promise<number> {
+export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.WritableStream, opts: { heapPhases?: (bus: TransferEvents) => () => void } = {}): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -79,6 +80,7 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   // live progress on a terminal (stderr); nothing when stderr is not a TTY
   const bus = new SyncEventBus();
   const stopProgress = attachProgress(bus, process.stderr);
+  const stopHeapPhases = opts.heapPhases?.(bus);
   const [source, target] = [formatReference(srcRef), formatReference(dstRef)];
   bus.emit({ type: 'image-started', task: 'copy', source, target });
   try {
@@ -99,6 +101,7 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     return EXIT.ok;
   } finally {
     stopProgress();
+    stopHeapPhases?.();
     await Promise.all([src.close(), dst.close()]);
   }
 }

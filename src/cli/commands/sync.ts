@@ -8,6 +8,7 @@ import { createRuntime } from '../../sync/runtime.js';
 import { SyncEventBus } from '../../sync/run-events.js';
 import { setupOperations } from '../../server/operations.js';
 import { EXIT } from '../exit-codes.js';
+import type { TransferEvents } from '../heap-tuning.js';
 import { parseGoFlags } from '../go-flags.js';
 import { loadForCli } from '../load-for-cli.js';
 import { VERSION } from '../version.js';
@@ -23,6 +24,7 @@ export interface SyncCommandDeps {
   out: NodeJS.WritableStream;
   signals?: SignalSource;
   bus?: SyncEventBus;
+  heapPhases?: (bus: TransferEvents) => () => void;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function syncCommand(argv: string[], deps: SyncCommandDeps): Promis
   const initial = await loadForCli(file, strict, logger);
   if (!initial) return EXIT.failure;
   const bus = deps.bus ?? new SyncEventBus();
+  const stopHeapPhases = deps.heapPhases?.(bus);
   const ops = await setupOperations({
     bus,
     logger,
@@ -78,6 +81,7 @@ export async function syncCommand(argv: string[], deps: SyncCommandDeps): Promis
       bus,
     });
   } finally {
+    stopHeapPhases?.();
     await ops.close();
   }
 }
