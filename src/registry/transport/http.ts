@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { rootCertificates } from 'node:tls';
 import { FerryError, type ErrorContext } from '../../errors.js';
 import type { TlsMaterial } from './certs-dir.js';
+import { Agent, errors as undiciErrors, request } from './undici-core.js';
 
 /** One HTTP exchange as the registry layer sees it. Header names are lower-case. */
 export interface HttpRequest {
@@ -59,11 +60,13 @@ export function undiciHttp(dispatcher: Dispatcher): HttpFn {
   return async (req) => {
     if (req.method === 'HEAD') return head(dispatcher, req);
     try {
-      const res = await request(req.url, {
+      const { origin, path } = splitUrl(req.url);
+      const res = await request(dispatcher, {
+        origin,
+        path,
         method: req.method,
         headers: req.headers,
         body: req.body ?? null,
-        dispatcher,
         signal: req.signal,
       });
       return { status: res.statusCode, headers: res.headers as HttpResponse['headers'], body: res.body, url: req.url };

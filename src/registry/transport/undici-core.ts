@@ -1,0 +1,19 @@
+/**
+ * The three parts of undici ferry uses — the connection-pooling Agent, `request` and the error classes — loaded
+ * from their own modules instead of undici's index, which also builds fetch, WebSocket, EventSource, cookies,
+ * caches, mocks and proxy agents on load. That was ~45 ms of every CLI start (first request at ~450 ms → ~405 ms)
+ * and a third of the CLI bundle. The paths are undici 7's (pinned in package-lock.json); the typecheck and the
+ * transport tests fail loudly if an upgrade moves them.
+ */
+import AgentClass from 'undici/lib/dispatcher/agent.js';
+import requestFn from 'undici/lib/api/api-request.js';
+import errorClasses from 'undici/lib/core/errors.js';
+import type { Agent as AgentType, Dispatcher, errors as ErrorsType } from 'undici';
+
+export const Agent: typeof AgentType = AgentClass;
+export const errors: typeof ErrorsType = errorClasses;
+
+/** undici's `request`, on the given dispatcher, for an origin and path already split (see splitUrl). */
+export function request(dispatcher: Dispatcher, opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+  return requestFn.call(dispatcher, opts);
+}
