@@ -1,22 +1,25 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { canonicalRegistry, DOCKER_HUB } from '../ref/docker-hub.js';
+import { zodMessages } from '../zod-messages.js';
 import { basicCredentials, tokenCredentials, type Credentials } from './types.js';
+
+zodMessages();
 
 /** Docker's `config.json`, the parts ferry reads (docker/cli `configfile/file.go`, `types/authconfig.go`). */
 export const DockerConfigFile = z.looseObject({
-  auths: z
-    .record(
+  auths: z.optional(
+    z.record(
       z.string(),
       z.looseObject({
-        auth: z.string().optional(),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        identitytoken: z.string().optional(),
+        auth: z.optional(z.string()),
+        username: z.optional(z.string()),
+        password: z.optional(z.string()),
+        identitytoken: z.optional(z.string()),
       }),
-    )
-    .optional(),
-  credsStore: z.string().optional(),
-  credHelpers: z.record(z.string(), z.string()).optional(),
+    ),
+  ),
+  credsStore: z.optional(z.string()),
+  credHelpers: z.optional(z.record(z.string(), z.string())),
 });
 export type DockerConfigFile = z.infer<typeof DockerConfigFile>;
 

@@ -1,49 +1,45 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { FerryError, type ErrorContext } from '../errors.js';
 import { isDigest, type Digest } from '../ref/digest.js';
+import { zodMessages } from '../zod-messages.js';
 import { baseMediaType, IMAGE_TYPES, INDEX_TYPES, MT, SCHEMA1_TYPES } from './media-types.js';
 
-/** An OCI descriptor. Unknown fields are kept (passthrough) so nothing is lost when an index is rewritten. */
-export const Descriptor = z
-  .object({
-    mediaType: z.string(),
-    digest: z.string().refine(isDigest, 'not a valid digest'),
-    size: z.number().int().nonnegative(),
-    urls: z.array(z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-    platform: z
-      .object({
-        os: z.string(),
-        architecture: z.string(),
-        variant: z.string().optional(),
-        'os.version': z.string().optional(),
-        'os.features': z.array(z.string()).optional(),
-      })
-      .passthrough()
-      .optional(),
-    artifactType: z.string().optional(),
-  })
-  .passthrough();
+zodMessages();
+
+/** An OCI descriptor. Unknown fields are kept (loose objects) so nothing is lost when an index is rewritten. */
+export const Descriptor = z.looseObject({
+  mediaType: z.string(),
+  digest: z.string().check(z.refine(isDigest, 'not a valid digest')),
+  size: z.int().check(z.nonnegative()),
+  urls: z.optional(z.array(z.string())),
+  annotations: z.optional(z.record(z.string(), z.string())),
+  platform: z.optional(
+    z.looseObject({
+      os: z.string(),
+      architecture: z.string(),
+      variant: z.optional(z.string()),
+      'os.version': z.optional(z.string()),
+      'os.features': z.optional(z.array(z.string())),
+    }),
+  ),
+  artifactType: z.optional(z.string()),
+});
 export type Descriptor = z.infer<typeof Descriptor>;
 
-const ImageManifestBody = z
-  .object({
-    schemaVersion: z.literal(2),
-    mediaType: z.string().optional(),
-    config: Descriptor,
-    layers: z.array(Descriptor),
-    subject: Descriptor.optional(),
-  })
-  .passthrough();
+const ImageManifestBody = z.looseObject({
+  schemaVersion: z.literal(2),
+  mediaType: z.optional(z.string()),
+  config: Descriptor,
+  layers: z.array(Descriptor),
+  subject: z.optional(Descriptor),
+});
 
-const IndexBody = z
-  .object({
-    schemaVersion: z.literal(2),
-    mediaType: z.string().optional(),
-    manifests: z.array(Descriptor),
-    subject: Descriptor.optional(),
-  })
-  .passthrough();
+const IndexBody = z.looseObject({
+  schemaVersion: z.literal(2),
+  mediaType: z.optional(z.string()),
+  manifests: z.array(Descriptor),
+  subject: z.optional(Descriptor),
+});
 
 export type ImageManifestBody = z.infer<typeof ImageManifestBody>;
 export type IndexBody = z.infer<typeof IndexBody>;
@@ -100,7 +96,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string, digest: Di
   throw new FerryError('UNSUPPORTED_MEDIA_TYPE', `unsupported manifest media type "${mediaType || header}" (${describe(where)})`, where);
 }
 
-function invalid(err: z.ZodError, where: ErrorContext): FerryError {
+function invalid(err: z.core.$ZodError, where: ErrorContext): FerryError {
   const first = err.issues[0];
   const path = first ? first.path.join('.') : '';
   return new FerryError('MANIFEST_INVALID', `manifest is malformed at "${path}": ${first?.message ?? 'invalid'} (${describe(where)})`, where);
