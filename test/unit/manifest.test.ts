@@ -38,7 +38,15 @@ describe('parseManifest', () => {
   test('invalid JSON and malformed descriptors', () => {
     assert.throws(() => parseManifest(Buffer.from('{nope'), MT.ociManifest, d('0'), where), (e: unknown) => isFerryError(e, 'MANIFEST_INVALID'));
     const b = bytes({ ...image, layers: [{ mediaType: 'x', digest: 'nope', size: 1 }] });
-    assert.throws(() => parseManifest(b, MT.ociManifest, digestOf(b), where), (e: unknown) => isFerryError(e, 'MANIFEST_INVALID') && /layers\.0\.digest/.test(e.message));
+    assert.throws(() => parseManifest(b, MT.ociManifest, digestOf(b), where), (e: unknown) => isFerryError(e, 'MANIFEST_INVALID') && /layers\.0\.digest": not a valid digest/.test(e.message));
+    // the validator's own words, in English (zod/mini has none until a locale is installed)
+    const size = bytes({ ...image, config: { ...image.config, size: 1.5 } });
+    assert.throws(
+      () => parseManifest(size, MT.ociManifest, digestOf(size), where),
+      (e: unknown) => isFerryError(e, 'MANIFEST_INVALID') && /malformed at "config\.size": Invalid input: expected int, received number/.test(e.message),
+    );
+    const negative = bytes({ ...image, layers: [{ ...image.layers[0], size: -1 }] });
+    assert.throws(() => parseManifest(negative, MT.ociManifest, digestOf(negative), where), (e: unknown) => isFerryError(e, 'MANIFEST_INVALID') && /layers\.0\.size": Too small/.test(e.message));
   });
   test('an index without mediaType is recognised from Content-Type', () => {
     const b = bytes({ schemaVersion: 2, manifests: [desc('3')] });
