@@ -88,12 +88,17 @@ export function codeForHttpStatus(status: number): ErrorCode {
   return 'REGISTRY_ERROR';
 }
 
+/** The HTTP status a registry answered with, when `e` is a FerryError that carries one. */
+export function statusOf(e: unknown): number | undefined {
+  return e instanceof FerryError ? e.context.status : undefined;
+}
+
 /**
  * A registry's considered answer that it will not do this (a 4xx other than 401 and 429, which say "not now" or
  * "not with these credentials"): worth remembering, so the request is not made again.
  */
 export function isRefusal(e: unknown): boolean {
-  const status = e instanceof FerryError ? e.context.status : undefined;
+  const status = statusOf(e);
   return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 429;
 }
 

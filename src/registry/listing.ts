@@ -1,4 +1,4 @@
-import { FerryError, type ErrorContext } from '../errors.js';
+import { FerryError, statusOf, type ErrorContext } from '../errors.js';
 import { assertRepository } from '../ref/reference.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
@@ -83,7 +83,7 @@ export async function targetTags(client: RegistryClient, repository: string, sig
   try {
     return await tagSet(client, repository, { signal, push: true });
   } catch (e) {
-    if (e instanceof FerryError && e.context.status === 404) return new Set();
+    if (statusOf(e) === 404) return new Set();
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { FerryError, isFerryError, isRefusal } from '../errors.js';
+import { FerryError, isFerryError, isRefusal, statusOf } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { VerifyStream } from '../oci/verify-stream.js';
 import { headBlob, mountBlob, openBlob } from '../registry/blobs.js';
@@ -154,8 +154,6 @@ async function proveSelfMount(c: BlobCopyContext, desc: Descriptor): Promise<voi
     c.dst.logger.debug({ registry: c.dst.registry, repository: c.dstRepo, digest: desc.digest }, 'a blob mount from the repository itself does not answer whether it holds a blob here; checking blobs with HEAD');
   }
 }
-
-const statusOf = (e: unknown): number | undefined => (isFerryError(e) ? e.context.status : undefined);
 
 async function headSaysHeld(c: BlobCopyContext, desc: Descriptor): Promise<boolean> {
   return (await headBlob(c.dst, c.dstRepo, desc.digest, { signal: c.signal, push: true })) !== undefined;
