@@ -1,9 +1,7 @@
 import * as z from 'zod/mini';
 import { canonicalRegistry, DOCKER_HUB } from '../ref/docker-hub.js';
-import { zodMessages } from '../zod-messages.js';
+import '../zod-messages.js';
 import { basicCredentials, tokenCredentials, type Credentials } from './types.js';
-
-zodMessages();
 
 /** Docker's `config.json`, the parts ferry reads (docker/cli `configfile/file.go`, `types/authconfig.go`). */
 export const DockerConfigFile = z.looseObject({

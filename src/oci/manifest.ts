@@ -1,10 +1,8 @@
 import * as z from 'zod/mini';
 import { FerryError, type ErrorContext } from '../errors.js';
 import { isDigest, type Digest } from '../ref/digest.js';
-import { zodMessages } from '../zod-messages.js';
+import '../zod-messages.js';
 import { baseMediaType, IMAGE_TYPES, INDEX_TYPES, MT, SCHEMA1_TYPES } from './media-types.js';
-
-zodMessages();
 
 /** An OCI descriptor. Unknown fields are kept (loose objects) so nothing is lost when an index is rewritten. */
 export const Descriptor = z.looseObject({
