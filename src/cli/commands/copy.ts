@@ -72,6 +72,10 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
         certDir: values[`${side}-cert-dir`],
         endpoint: values[`${side}-endpoint`],
         credentials: creds !== undefined ? staticCredentials(parseCredsFlag(creds)) : undefined,
+        tlsAdvice: {
+          certificate: `pass --${side}-tls-verify=false, or --${side}-cert-dir DIR with its CA certificate in DIR/ca.crt`,
+          plainHttp: `if it really serves plain HTTP, pass --${side}-tls-verify=false, or --${side}-endpoint http://${registry}`,
+        },
       },
       { logger },
     );
