@@ -16,6 +16,8 @@ export const COPY_USAGE = `Usage: ferry copy [options] SOURCE-IMAGE DESTINATION-
 
 Copies an image between registries, byte for byte (multi-arch indexes included), streaming and
 verifying every blob. Images are [docker://]registry[:port]/repository[:tag|@digest].
+Registries are reached over HTTPS; plain HTTP only when a loopback or --*-tls-verify=false
+registry answers without TLS.
 
 Options:
   --all                        copy every platform of an index (the default)
