@@ -14,6 +14,8 @@ export { isDigest, digestOf, type Digest } from './ref/digest.js';
 export { parsePlatform, formatPlatform, ALL_PLATFORMS, type Platform, type PlatformSelection } from './oci/platform.js';
 export type { Manifest, Descriptor } from './oci/manifest.js';
 export { connectRegistry, type RegistryOptions, type ConnectDeps } from './registry/connect.js';
+export { SchemeMemory, type Scheme } from './registry/transport/scheme.js';
+export type { TlsAdvice } from './registry/transport/tls-errors.js';
 export { RegistryClient, type Exchange, type RegistryClientOptions } from './registry/client.js';
 export { staticCredentials, anonymous, type Credentials, type CredentialSource } from './registry/auth/credentials.js';
 export { headManifest, getManifest, putManifest } from './registry/manifests.js';

@@ -65,7 +65,7 @@ export function readLocation(
   const regLine = f('registry')?.line ?? m.line;
   if (!isValidRegistryHost(host) || /^[a-z]+:\/\//i.test(written)) {
     const scheme = /^([a-z]+):\/\//i.exec(written);
-    const hint = scheme ? `remove "${scheme[0]}"; ferry uses https (http for loopback hosts, or set an endpoint under registries:)` : 'write host[:port], e.g. registry.example.com:5000';
+    const hint = scheme ? `remove "${scheme[0]}": ferry uses https, and plain http where a loopback or skip-tls-verify registry does not speak TLS (or set an endpoint under registries:)` : 'write host[:port], e.g. registry.example.com:5000';
     d.error(regLine, `${path}.registry`, `"${written}" is not a registry address: ${hint}`);
     return undefined;
   }
@@ -80,16 +80,17 @@ export function readLocation(
   const canonical = canonicalRegistry(host);
   const settings = ctx.registries[canonical];
   const hostOnly = hostWithoutPort(host);
-  const loopback = isLoopback(hostOnly);
-  const endpoint = settings?.endpoint ?? (canonical === 'docker.io' ? 'https://registry-1.docker.io' : `${loopback ? 'http' : 'https'}://${host.toLowerCase()}`);
+  const skipTlsVerify = skip || (settings?.skipTlsVerify ?? false);
+  // no scheme means https; plain http only as a fallback, for a loopback host or an insecure registry
+  const endpoint = settings?.endpoint ?? (canonical === 'docker.io' ? 'https://registry-1.docker.io' : `https://${host.toLowerCase()}`);
   return {
     registry: written.trim(),
     canonical,
     repositoryPrefix,
     credentials,
-    skipTlsVerify: skip || (settings?.skipTlsVerify ?? false),
+    skipTlsVerify,
     endpoint,
-    plainHttp: endpoint.startsWith('http://'),
+    httpFallback: settings?.endpoint === undefined && canonical !== 'docker.io' && (isLoopback(hostOnly) || skipTlsVerify),
     certsDir: settings?.certsDir ?? join(ctx.certsDir, hostOnly.replace(/^\[|\]$/g, '')),
     ...(refresh !== undefined && ecr ? { authRefreshMs: Math.max(refresh.ms, MIN_AUTH_REFRESH_MS) } : {}),
     ...(ecr ? { ecr } : {}),

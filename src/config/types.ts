@@ -62,10 +62,13 @@ export interface LocationConfig {
   readonly credentials: CredentialSource;
   /** `skip-tls-verify` here or in the registry's `registries:` entry */
   readonly skipTlsVerify: boolean;
-  /** the URL ferry talks to: a `registries:` endpoint, else https (http for loopback hosts) */
+  /** the URL ferry talks to: a `registries:` endpoint, else https://host */
   readonly endpoint: string;
-  /** plain http is used: the endpoint says http://, or the host is loopback */
-  readonly plainHttp: boolean;
+  /**
+   * plain http may replace https when the server does not speak TLS: no `registries:` endpoint, and a loopback
+   * host or `skip-tls-verify` (see registry/transport/scheme.ts)
+   */
+  readonly httpFallback: boolean;
   /** the directory with this registry's CA and client certificates */
   readonly certsDir: string;
   /** ECR token refresh interval (dregsy `auth-refresh`, at least 1h) */

@@ -64,7 +64,9 @@ export class TaskListers {
       case 'harbor': {
         const project = search ?? ns;
         if (!project) throw new FerryError('CONFIG_INVALID', `task '${this.task.name}': the harbor lister needs a project: start the from regex with it (regex:project/.*) or set search: <project>`);
-        return harborLister({ endpoint: this.task.source.endpoint, project, credentials: deps.credentials, maxItems, ...f });
+        // the endpoint the source's client settled on (its scheme may be the plain-HTTP fallback)
+        const harbor = (endpoint: string): RepositoryLister => harborLister({ endpoint, project, credentials: deps.credentials, maxItems, ...f });
+        return { describe: `harbor project ${project}`, list: async (signal) => harbor((await deps.client()).endpoint).list(signal) };
       }
       default:
         return catalogLister(deps.client, maxItems);

@@ -7,8 +7,10 @@ import type { CredentialSource } from './auth/credentials.js';
 import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
 import type { BackoffPolicy } from './transport/retry.js';
 import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
-import { createDispatcher, drain, undiciHttp, type HttpFn } from './transport/http.js';
+import { createDispatcher, undiciHttp, type HttpFn } from './transport/http.js';
 import { isLoopbackHost } from './transport/loopback.js';
+import { probeScheme, processSchemes, type SchemeMemory } from './transport/scheme.js';
+import { defaultTlsAdvice, withTlsAdvice, type TlsAdvice } from './transport/tls-errors.js';
 
 /** How to reach one registry. Everything optional: HTTPS with verified TLS and anonymous access by default. */
 export interface RegistryOptions {
@@ -16,6 +18,13 @@ export interface RegistryOptions {
   endpoint?: string;
   /** verify TLS certificates (default true) */
   tlsVerify?: boolean;
+  /**
+   * Whether plain HTTP may be used when the server answers the TLS handshake in plain HTTP (see transport/scheme.ts).
+   * Default: when no endpoint is given and the host is loopback or `tlsVerify` is false (an insecure registry).
+   */
+  httpFallback?: boolean;
+  /** what to tell the user when the certificate cannot be verified, in the words of their config or command line */
+  tlsAdvice?: TlsAdvice;
   /** a root laid out like /etc/docker/certs.d: `<root>/<host[:port]>/{*.crt,*.cert,*.key}` */
   certsDir?: string;
   /** a directory holding this registry's certificates directly (skopeo's --cert-dir) */
@@ -42,13 +51,17 @@ export interface ConnectDeps {
   random?: () => number;
   /** consulted around manifest GETs: a pull budget (see registry/budget) */
   manifestGate?: ManifestGate;
+  /** the scheme each registry answered on (default: one memory for the whole process) */
+  schemes?: SchemeMemory;
 }
 
 
 /**
  * A client for `registry` (its canonical name). The endpoint is the configured one, Docker Hub's API host
- * for docker.io, else https://<registry>; for loopback registries without an explicit scheme ferry tries HTTPS
- * and falls back to plain HTTP when the server does not speak TLS (as docker does for localhost).
+ * for docker.io, else https://<registry>. Where plain HTTP is allowed as a fallback (a loopback host, or TLS
+ * verification off), a server that answers the TLS handshake in plain HTTP is used over HTTP; the choice is
+ * remembered per registry for the life of the process. A certificate that cannot be verified is an error, never a
+ * reason to fall back.
  */
 export async function connectRegistry(registry: string, o: RegistryOptions = {}, deps: ConnectDeps = {}): Promise<RegistryClient> {
   const host = o.endpoint ? new URL(o.endpoint).host : registry === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
@@ -64,11 +77,23 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     connections: Math.max(8, (o.maxConcurrency ?? 8) * 2),
   });
   const raw = undiciHttp(dispatcher);
-  const http = deps.wrapHttp ? deps.wrapHttp(raw) : raw;
-  let endpoint = o.endpoint?.replace(/\/+$/, '');
-  if (!endpoint) endpoint = isLoopbackHost(host) ? await probeScheme(host, http) : `https://${host}`;
-  if (!/^https?:\/\/[^/]+$/.test(endpoint)) {
+  const wrapped = deps.wrapHttp ? deps.wrapHttp(raw) : raw;
+  const given = o.endpoint?.replace(/\/+$/, '');
+  if (given !== undefined && !/^https?:\/\/[^/]+$/.test(given)) {
+    await dispatcher.close();
     throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${o.endpoint}" must be http(s)://host[:port] without a path`, { registry });
+  }
+  let endpoint = given ?? `https://${host}`;
+  const http = withTlsAdvice(wrapped, registry, new URL(endpoint).host, o.tlsAdvice ?? defaultTlsAdvice(host));
+  const fallback = o.httpFallback ?? (given === undefined && (isLoopbackHost(host) || o.tlsVerify === false));
+  if (fallback && endpoint.startsWith('https://')) {
+    const target = endpoint.slice('https://'.length);
+    const probe = async () => {
+      const scheme = await probeScheme(target, wrapped);
+      if (scheme === 'http') deps.logger?.info({ registry, endpoint: `http://${target}` }, `registry ${registry} does not speak TLS: using plain HTTP`);
+      return scheme;
+    };
+    endpoint = `${await (deps.schemes ?? processSchemes).resolve(target, probe)}://${target}`;
   }
   const client = new RegistryClient({
     registry,
@@ -91,17 +116,4 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     await dispatcher.close();
   };
   return client;
-}
-
-async function probeScheme(host: string, http: HttpFn): Promise<string> {
-  try {
-    const res = await http({ method: 'GET', url: `https://${host}/v2/`, headers: {} });
-    await drain(res.body);
-    return `https://${host}`;
-  } catch (e) {
-    if (e instanceof FerryError && e.code === 'TLS_ERROR' && !/wrong version|EPROTO|packet length/i.test(String((e.cause as Error)?.message ?? e.message))) {
-      return `https://${host}`; // it speaks TLS; the certificate problem will be reported on use
-    }
-    return `http://${host}`;
-  }
 }

@@ -10,6 +10,7 @@ import { budgetSnapshot, type SyncEventBus } from './run-events.js';
 import type { CredentialSource } from '../registry/auth/credentials.js';
 import type { Exchange, RegistryClient } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
+import type { TlsAdvice } from '../registry/transport/tls-errors.js';
 import type { Clock } from '../scheduler/clock.js';
 
 export interface RegistryPoolOptions {
@@ -74,6 +75,8 @@ export class RegistryPool {
       loc.canonical,
       {
         endpoint: loc.endpoint,
+        httpFallback: loc.httpFallback,
+        tlsAdvice: configTlsAdvice(loc, new URL(loc.endpoint).host, 'certsDir' in certs),
         tlsVerify: !loc.skipTlsVerify,
         ...certs,
         credentials,
@@ -96,6 +99,15 @@ export class RegistryPool {
     this.#clients.clear();
     await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
   }
+}
+
+/** What to do about a registry's TLS, in the config's words. `rootLayout`: certificates under <root>/<host[:port]>. */
+function configTlsAdvice(loc: LocationConfig, host: string, rootLayout: boolean): TlsAdvice {
+  const where = rootLayout ? `${dirname(loc.certsDir)}/${host}/ca.crt` : `${loc.certsDir}/ca.crt`;
+  return {
+    certificate: `set skip-tls-verify: true for ${loc.registry} (${loc.where.file}:${loc.where.line}, or its registries: entry), or put its CA certificate in ${where}`,
+    plainHttp: `if it really serves plain HTTP, set skip-tls-verify: true for it, or endpoint: http://${host} in its registries: entry`,
+  };
 }
 
 /**

@@ -1,6 +1,9 @@
 /**
- * Done-means test for issue 3: both seed configs, only their placeholders filled, Docker Hub pointed at a local
- * registry (behind a counting proxy) through the `registries:` endpoint mechanism, run with `-once`.
+ * Done-means test for issues 3 and 13: both seed configs, only their placeholders filled, Docker Hub pointed at a
+ * local registry (behind a counting proxy) through the `registries:` endpoint mechanism, run back to back with
+ * `-once`. The target is what issue 13 met: TLS with a self-signed certificate on 127.0.0.1, reached through the
+ * seed's own `skip-tls-verify: true`, as a Harbor-style `robot$…` account. The stand-in Hub sends no rate-limit
+ * headers, so no pull reserve applies.
  * Expected tag sets are worked out BY HAND below from dregsy's rules, not by calling ferry's filter.
  */
 import assert from 'node:assert/strict';
@@ -15,6 +18,7 @@ import { proxy, registry } from '../engine/helpers.js';
 import { catalogOf, digestOf, dregsyAuth, ferry, fillSeed, jsonLines, tagsOf } from './helpers.js';
 
 const SEED = join(import.meta.dirname, '../../examples');
+const ROBOT = 'robot$ferry+sync';
 
 const CORE_DOC = ['spacectl', 'marketplace-assets', 'docs'];
 const CORE = ['console', 'inventory', 'console-api', 'cost-analysis', 'statistics', 'secret', 'file-manager', 'monitoring', 'supervisor', 'identity', 'notification', 'repository', 'plugin', 'config', 'console-api-v2', 'board', 'dashboard'];
@@ -100,7 +104,8 @@ describe('seed configs run unchanged against a local "Docker Hub"', () => {
   const all = fixtures();
 
   before(async () => {
-    [src, dst] = await Promise.all([registry({ auth: 'htpasswd' }), registry({ auth: 'htpasswd' })]);
+    // the target as the issue met it: TLS with a self-signed certificate on a loopback IP, a Harbor-style robot account
+    [src, dst] = await Promise.all([registry({ auth: 'htpasswd' }), registry({ auth: 'htpasswd', tls: true, users: { [ROBOT]: 'robot-pass-1' } })]);
     hub = await proxy({ upstream: src });
     dir = await mkdtemp(join(tmpdir(), 'ferry-seed-'));
     const started = Date.now();
@@ -128,6 +133,8 @@ describe('seed configs run unchanged against a local "Docker Hub"', () => {
   }
 
   const manifestGets = (): number => hub.count({ method: 'GET', pathRegex: /\/manifests\// });
+  /** manifest requests the target has answered so far, by method (its access log) */
+  const targetManifests = async (method: string): Promise<number> => (await dst.accessLog()).filter((e) => e.method === method && e.path.includes('/manifests/')).length;
 
   async function check(selected: RepoFixture[]): Promise<void> {
     for (const f of selected) {
@@ -137,48 +144,56 @@ describe('seed configs run unchanged against a local "Docker Hub"', () => {
     }
   }
 
-  test('dregsy-spaceone-core.yaml: exactly the selected tags, identical digests; the second run copies nothing and GETs no source manifest', async () => {
-    const file = await config('dregsy-spaceone-core.yaml');
+  const isCore = (f: RepoFixture): boolean => (f.repo.startsWith('spaceone/') && !f.repo.includes('plugin-')) || f.repo.startsWith('library/');
+  const first: Record<string, { ms: number; gets: number }> = {};
+
+  test('first runs, back to back (core, then plugin): exactly the selected tags land on the TLS target, with identical digests', async () => {
+    const coreFile = await config('dregsy-spaceone-core.yaml');
     hub.reset();
-    const first = await ferry([`-config=${file}`, '-once'], { LOG_FORMAT: 'json' });
-    assert.equal(first.code, 0, first.stdout.slice(-3000) + first.stderr);
-    const core = all.filter((f) => f.repo.startsWith('spaceone/') && !f.repo.includes('plugin-') || f.repo.startsWith('library/'));
-    await check(core);
-    const lines = jsonLines(first.stdout);
-    const copied = lines.filter((l) => String(l.msg).startsWith('copied'));
-    assert.equal(copied.length, 20 * 3 + 1 + 2, 'one "copied" line per selected tag');
-    const filtered = lines.filter((l) => String(l.msg).startsWith('filtered out'));
-    assert.equal(filtered.length, 20 * 3 + 2, 'one "filtered out" line per listed tag not selected');
+    const core = await ferry([`-config=${coreFile}`, '-once'], { LOG_FORMAT: 'json' });
+    assert.equal(core.code, 0, core.stdout.slice(-3000) + core.stderr);
+    first.core = { ms: core.ms, gets: manifestGets() };
+    const lines = jsonLines(core.stdout);
+    assert.equal(lines.filter((l) => String(l.msg).startsWith('copied')).length, 20 * 3 + 1 + 2, 'one "copied" line per selected tag');
+    assert.equal(lines.filter((l) => String(l.msg).startsWith('filtered out')).length, 20 * 3 + 2, 'one "filtered out" line per listed tag not selected');
     assert.ok(lines.some((l) => /relay: skopeo is accepted/.test(String(l.msg))), 'one info line about the relay');
-    assert.ok(!first.stdout.includes(src.password!) && !first.stdout.includes(dst.password!), 'no secret in the logs');
-    const firstGets = manifestGets();
 
+    const pluginFile = await config('dregsy-spaceone-plugin.yaml');
     hub.reset();
-    const second = await ferry([`-config=${file}`, '-once'], { LOG_FORMAT: 'json' });
-    assert.equal(second.code, 0, second.stdout.slice(-3000));
-    assert.equal(manifestGets(), 0, 'no source manifest GET on the second run');
-    const l2 = jsonLines(second.stdout);
-    assert.equal(l2.filter((l) => String(l.msg).startsWith('copied')).length, 0);
-    assert.equal(l2.filter((l) => l.msg === 'already up to date').length, 63);
-    console.log(`core: first run ${first.ms} ms (${firstGets} source manifest GETs), second run ${second.ms} ms (0 manifest GETs, ${hub.count({ method: 'HEAD' })} HEADs)`);
-  });
+    const plugin = await ferry(['-config', pluginFile, '--once'], { LOG_FORMAT: 'json' });
+    assert.equal(plugin.code, 0, plugin.stdout.slice(-3000) + plugin.stderr);
+    first.plugin = { ms: plugin.ms, gets: manifestGets() };
 
-  test('dregsy-spaceone-plugin.yaml: semver + keep: latest 2 per repository; second run copies nothing, no manifest GET', async () => {
-    const file = await config('dregsy-spaceone-plugin.yaml');
-    hub.reset();
-    const first = await ferry(['-config', file, '--once'], { LOG_FORMAT: 'json' });
-    assert.equal(first.code, 0, first.stdout.slice(-3000) + first.stderr);
-    await check(all.filter((f) => f.repo.includes('/plugin-')));
-    const firstGets = manifestGets();
-    hub.reset();
-    const second = await ferry(['sync', '--config', file, '--once'], { LOG_FORMAT: 'json', LOG_LEVEL: process.env.SEED_LOG_LEVEL ?? 'info' });
-    if (process.env.SEED_DUMP) await writeFile(process.env.SEED_DUMP, second.stdout);
-    assert.equal(second.code, 0, second.stdout.slice(-3000));
-    assert.equal(manifestGets(), 0, 'no source manifest GET on the second run');
-    assert.equal(jsonLines(second.stdout).filter((l) => String(l.msg).startsWith('copied')).length, 0);
-    console.log(`plugin: first run ${first.ms} ms (${firstGets} source manifest GETs), second run ${second.ms} ms`);
+    await check(all);
+    for (const out of [core.stdout + core.stderr, plugin.stdout + plugin.stderr]) {
+      assert.ok(!out.includes(src.password!) && !out.includes(dst.password!), 'no secret in the logs');
+    }
     // nothing beyond the mapped repositories landed on the target
     const repos = await catalogOf(dst);
     assert.ok(repos.every((r) => r.startsWith('ferry/spaceone/')), repos.join(','));
+    assert.equal(repos.length, all.length);
+  });
+
+  test('second runs of both configs copy nothing and make 0 manifest GETs, on the source or the target', async () => {
+    assert.ok(first.core && first.plugin, 'the first runs completed');
+    const [getsBefore, headsBefore] = [await targetManifests('GET'), await targetManifests('HEAD')];
+    const ms: number[] = [];
+    for (const [name, selected] of [['dregsy-spaceone-core.yaml', all.filter(isCore)], ['dregsy-spaceone-plugin.yaml', all.filter((f) => !isCore(f))]] as const) {
+      hub.reset();
+      const second = await ferry(['sync', '--config', join(dir, name), '--once'], { LOG_FORMAT: 'json', LOG_LEVEL: process.env.SEED_LOG_LEVEL ?? 'info' });
+      if (process.env.SEED_DUMP) await writeFile(`${process.env.SEED_DUMP}.${name}`, second.stdout);
+      assert.equal(second.code, 0, second.stdout.slice(-3000));
+      assert.equal(manifestGets(), 0, `${name}: no source manifest GET on the second run`);
+      const lines = jsonLines(second.stdout);
+      assert.equal(lines.filter((l) => String(l.msg).startsWith('copied')).length, 0, name);
+      assert.equal(lines.filter((l) => l.msg === 'already up to date').length, selected.reduce((n, f) => n + f.expected.length, 0), name);
+      ms.push(second.ms);
+    }
+    assert.equal((await targetManifests('GET')) - getsBefore, 0, 'no target manifest GET on the second runs');
+    assert.ok((await targetManifests('HEAD')) - headsBefore >= all.reduce((n, f) => n + f.expected.length, 0), 'the target was asked, with HEADs');
+    console.log(
+      `seed configs into TLS ${dst.host} as ${ROBOT}: first runs ${first.core!.ms} + ${first.plugin!.ms} ms (${first.core!.gets} + ${first.plugin!.gets} source manifest GETs), ` +
+        `second runs ${ms[0]} + ${ms[1]} ms (0 manifest GETs)`,
+    );
   });
 });

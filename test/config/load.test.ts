@@ -197,12 +197,13 @@ describe('defaults and ferry additions', () => {
     assert.deepEqual(t.source.credentials, { kind: 'docker-config' });
     assert.deepEqual(t.target.credentials, { kind: 'none' });
   });
-  it('Docker Hub aliases share a canonical name; loopback is plain http', () => {
+  it('Docker Hub aliases share a canonical name; a loopback registry is https, with the plain-http fallback', () => {
     const t = task(`tasks:\n  - name: t\n    source: {registry: registry.hub.docker.com}\n    target: {registry: "127.0.0.1:5000"}\n    mappings:\n      - from: redis\n`);
     assert.equal(t.source.canonical, 'docker.io');
     assert.equal(t.source.endpoint, 'https://registry-1.docker.io');
-    assert.equal(t.target.endpoint, 'http://127.0.0.1:5000');
-    assert.equal(t.target.plainHttp, true);
+    assert.equal(t.source.httpFallback, false);
+    assert.equal(t.target.endpoint, 'https://127.0.0.1:5000');
+    assert.equal(t.target.httpFallback, true);
     assert.equal(t.target.certsDir, '/etc/skopeo/certs.d/127.0.0.1');
     assert.deepEqual(t.mappings[0]?.from, { kind: 'plain', repository: 'redis' });
   });
@@ -239,7 +240,9 @@ tasks:
     assert.deepEqual([harbor?.skipTlsVerify, harbor?.certsDir, harbor?.maxConcurrency, harbor?.requestsPerSecond, harbor?.pullReserve], [true, '/etc/ferry/harbor', 8, 2.5, 10]);
     const t = r.config.tasks[0];
     assert.equal(t?.source.endpoint, 'http://127.0.0.1:5001');
-    assert.equal(t?.source.plainHttp, true);
+    assert.equal(t?.source.httpFallback, false, 'an endpoint is used as written');
+    assert.equal(t?.target.endpoint, 'https://harbor.example.com');
+    assert.equal(t?.target.httpFallback, true, 'skip-tls-verify (here from registries:) makes an insecure registry');
     assert.equal(t?.target.skipTlsVerify, true);
     assert.equal(t?.target.certsDir, '/etc/ferry/harbor');
   });

@@ -102,7 +102,7 @@ describe('examples/ferry-mirror.yaml', () => {
     assert.equal(config.registries['docker.io']?.pullReserve, 10);
     const [t] = config.tasks;
     assert.equal(t?.target.endpoint, 'http://127.0.0.1:5000');
-    assert.equal(t?.target.plainHttp, true);
+    assert.equal(t?.target.httpFallback, false);
     assert.equal(t?.source.canonical, 'docker.io');
     assert.deepEqual(t?.mappings.map((m) => (Array.isArray(m.platform) ? m.platform.map((p: { text: string }) => p.text) : m.platform)), ['all', ['linux/amd64', 'linux/arm64']]);
   });

@@ -16,6 +16,8 @@ export const COPY_USAGE = `Usage: ferry copy [options] SOURCE-IMAGE DESTINATION-
 
 Copies an image between registries, byte for byte (multi-arch indexes included), streaming and
 verifying every blob. Images are [docker://]registry[:port]/repository[:tag|@digest].
+Registries are reached over HTTPS; plain HTTP only when a loopback or --*-tls-verify=false
+registry answers without TLS.
 
 Options:
   --all                        copy every platform of an index (the default)
@@ -72,6 +74,10 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
         certDir: values[`${side}-cert-dir`],
         endpoint: values[`${side}-endpoint`],
         credentials: creds !== undefined ? staticCredentials(parseCredsFlag(creds)) : undefined,
+        tlsAdvice: {
+          certificate: `pass --${side}-tls-verify=false, or --${side}-cert-dir DIR with its CA certificate in DIR/ca.crt`,
+          plainHttp: `if it really serves plain HTTP, pass --${side}-tls-verify=false, or --${side}-endpoint http://${registry}`,
+        },
       },
       { logger },
     );
