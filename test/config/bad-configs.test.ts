@@ -3,12 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../../src/config/index.js';
+import { loadConfigText } from '../../src/config/index.js';
 import { isFerryError } from '../../src/errors.js';
 
 /**
  * One YAML fixture per validation error (dregsy's own test style), each with a sibling `.expected` file holding
  * the exact error lines. `*.strict.yaml` fixtures are loaded with `strict: true`. No environment is visible.
+ * Paths in fixtures (certs-dir) are relative to the repository root, where the tests run.
  */
 const dir = fileURLToPath(new URL('../fixtures/config/bad/', import.meta.url));
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
@@ -16,10 +17,10 @@ const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 describe('bad configs: each fails with its exact messages', () => {
   it('the corpus has at least 30 fixtures', () => assert.ok(fixtures.length >= 30, `${fixtures.length}`));
   for (const f of fixtures) {
-    it(f, () => {
+    it(f, async () => {
       const expected = readFileSync(join(dir, f.replace(/\.yaml$/, '.expected')), 'utf8').trimEnd().split('\n');
-      assert.throws(
-        () => parseConfig(readFileSync(join(dir, f), 'utf8'), f, { env: {}, strict: f.includes('.strict.') }),
+      await assert.rejects(
+        loadConfigText(readFileSync(join(dir, f), 'utf8'), f, { env: {}, strict: f.includes('.strict.') }),
         (e: unknown) => {
           assert.ok(isFerryError(e, 'CONFIG_INVALID'));
           const issues = (e.context.issues as unknown[]).map(String);

@@ -131,10 +131,54 @@ tasks:
     assert.equal(task(minimal(undefined, '    interval: 3_600\n')).intervalSeconds, 3600);
     assert.equal(task(minimal(undefined, '    interval: 60.9\n')).intervalSeconds, 60);
   });
-  it('a duplicate key: the later value wins, with a warning', () => {
-    const r = load(minimal(undefined, '    interval: 60\n    interval: 120\n'));
-    assert.equal(r.config.tasks[0]?.intervalSeconds, 120);
-    assert.match(r.issues.map(String).join('\n'), /c\.yaml:4: duplicate key "interval" \(first on line 3\)/);
+  it('a key repeated in one mapping is an error naming the key and both lines (yaml.v2 would keep the last)', () => {
+    assert.throws(
+      () => load(minimal(undefined, '    interval: 60\n    interval: 120\n')),
+      (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message === 'c.yaml:4:5: tasks[0].interval: key "interval" is repeated in one mapping (lines 3 and 4): keep one of them (dregsy would silently use the last)',
+    );
+  });
+  it('a key overriding one brought in by a << merge is not a repeat, nor are keys two merge sources share', () => {
+    const { config, issues } = load(`x-a: &a {registry: a.example.com, auth: none, skip-tls-verify: true}
+x-b: &b {registry: b.example.com, skip-tls-verify: false}
+tasks:
+  - name: t
+    source:
+      <<: *a
+      registry: src.example.com
+    target:
+      <<: [*b, *a]
+`);
+    const t = config.tasks[0];
+    assert.equal(t?.source.registry, 'src.example.com');
+    assert.equal(t?.source.skipTlsVerify, true);
+    assert.deepEqual([t?.target.registry, t?.target.skipTlsVerify, t?.target.credentials.kind], ['b.example.com', false, 'none']);
+    assert.deepEqual(issues.filter((i) => i.severity === 'warning' && i.code !== 'unknown-key').map(String), []);
+  });
+  it('an anchor used twice is not a repeat of its keys', () => {
+    const { config } = load(`x: &loc {registry: a.example.com, auth: none}\ntasks:\n  - name: t\n    source: *loc\n    target: *loc\n`);
+    assert.equal(config.tasks[0]?.target.registry, 'a.example.com');
+  });
+  it('an alias naming no anchor points at the alias itself: line and column', () => {
+    assert.throws(
+      () => load(`tasks:\n  - name: t\n    source: {registry: a.example.com, auth: none}\n    target:   *nowhere\n`),
+      (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message.startsWith('c.yaml:4:15: tasks[0].target: unknown alias *nowhere: no anchor &nowhere is defined before it') && e.context.line === 4,
+    );
+  });
+  it('an alias used before its anchor is defined is unknown (YAML reads top to bottom)', () => {
+    assert.throws(
+      () => load(`tasks:\n  - name: t\n    source: *s\n    target: &s {registry: a.example.com}\n`),
+      (e: unknown) => isFerryError(e) && /^c\.yaml:3:13: tasks\[0\]\.source: unknown alias \*s/.test(e.message),
+    );
+  });
+  const syntax: Array<[string, string, RegExp]> = [
+    ['an unclosed double quote: where it opens, not the end of the file', 'a: 1\nb: "open\nc: 2\nd: 3\n', /^c\.yaml:2:4: error parsing config file: Missing closing "quote$/],
+    ["an unclosed single quote, after a comment with an apostrophe", "# it's here\nb: 'open\nc: 2\n", /^c\.yaml:2:4: error parsing config file: Missing closing 'quote$/],
+    ['an unclosed flow sequence: where it opens', 'a: [1, 2\nb: 3\nc: 4\n', /^c\.yaml:1:4: error parsing config file: Flow sequence/],
+    ['an unclosed flow mapping: where it opens', 'tasks:\n  - name: t\n    source: {registry: x\n    target: y\n', /^c\.yaml:3:13: error parsing config file: Flow map/],
+    ['a tab used for indentation', 'tasks:\n\t- name: t\n', /^c\.yaml:2:1: error parsing config file: Tabs are not allowed as indentation/],
+  ];
+  for (const [what, text, re] of syntax) it(`YAML errors carry the offending token's line: ${what}`, () => {
+    assert.throws(() => load(text), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && re.test(e.message) && e.context.line === Number(/^c\.yaml:(\d+)/.exec(e.message)?.[1]));
   });
 });
 
@@ -184,13 +228,20 @@ describe('durations and intervals', () => {
 });
 
 describe('defaults and ferry additions', () => {
-  it('an empty file and an empty task list are valid', () => {
-    assert.deepEqual(load('').config.tasks, []);
-    assert.deepEqual(load('tasks: []').config.tasks, []);
-    const c = load('').config;
-    assert.equal(c.relay, undefined);
-    assert.equal(c.watch, false);
-    assert.equal(c.watchExplicit, false);
+  for (const [what, text] of <Array<[string, string]>>[['zero bytes', ''], ['whitespace', ' \n\n\t\n'], ['comments', '# config.yaml\n\n  # nothing here\n'], ['a document marker', '---\n# empty\n'], ['null', '~\n']]) {
+    it(`a file with no content (${what}) is an error that says the file is empty and what to do`, () => {
+      assert.throws(
+        () => load(text),
+        (e: unknown) =>
+          isFerryError(e, 'CONFIG_INVALID') && /^c\.yaml:1: the config file is empty \(.*\), so it has no tasks: if it is mounted from a ConfigMap or Secret, check that the key exists and is mounted/.test(e.message),
+      );
+    });
+  }
+  it('an explicit empty task list is valid, with a warning', () => {
+    const r = load('watch: false\ntasks: []\n');
+    assert.deepEqual(r.config.tasks, []);
+    assert.equal(r.config.watch, false);
+    assert.deepEqual(r.issues.filter((i) => i.severity === 'warning').map(String), ['c.yaml:2: tasks: tasks: [] lists no tasks: there is nothing to do']);
   });
   it('no auth means the Docker config; auth: none means anonymous', () => {
     const t = task(`tasks:\n  - name: t\n    source: {registry: a.example.com}\n    target: {registry: b.example.com, auth: none}\n`);
