@@ -1,4 +1,4 @@
-import { CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document, type Node as YamlNode } from 'yaml';
+import { CST, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
 
 /**
  * A YAML tree the way gopkg.in/yaml.v2 sees it, with line numbers: aliases resolved, `<<` merge keys applied
@@ -72,7 +72,10 @@ export function parseYamlTree(text: string): ParsedYaml {
   const posOf = (offset: number | undefined) => (offset === undefined ? { line: 1 } : { line: lc.linePos(offset).line, column: lc.linePos(offset).col });
   // the first syntax error only: later ones are usually consequences of it
   const first = doc.errors[0];
-  if (first) problems.push({ severity: 'error', code: 'yaml', ...posOf(syntaxErrorOffset(text, first.message, first.pos[0])), message: firstLine(first.message) });
+  if (first) {
+    const { offset, message } = describeSyntaxError(text, doc.errors, lineOf);
+    problems.push({ severity: 'error', code: 'yaml', ...posOf(offset), message });
+  }
   if (problems.length > 0) return { root: undefined, problems };
   const seen = new Map<unknown, RawNode>();
   const active = new Set<unknown>();
@@ -155,6 +158,27 @@ export function parseYamlTree(text: string): ParsedYaml {
     if (!(e instanceof TreeError)) throw e;
     return { root: undefined, problems: [{ severity: 'error', code: 'alias', line: e.line, ...(e.column ? { column: e.column } : {}), path: e.path, message: e.message }] };
   }
+}
+
+/** The first syntax error, in words for a config's author, at its offending token (see syntaxErrorOffset). */
+function describeSyntaxError(text: string, errors: readonly YAMLError[], lineOf: (offset: number) => number): { offset: number; message: string } {
+  const [first, second] = errors;
+  if (!first) return { offset: 0, message: 'invalid YAML' };
+  if (first.code === 'MULTIPLE_DOCS') {
+    return { offset: first.pos[0], message: 'the file holds more than one YAML document (a second "---" line): a config is one document; remove the "---" and what follows it, or split the file' };
+  }
+  // `source: x` followed by a more indented `registry: y`: the parser blames `x`; the offending token is the `:`
+  // of the key below it, which cannot start a mapping inside a value
+  if (first.code === 'BLOCK_AS_IMPLICIT_KEY' && second?.code === 'MULTILINE_IMPLICIT_KEY' && second.pos[0] === first.pos[0] && lineOf(second.pos[1]) > lineOf(first.pos[0])) {
+    return {
+      offset: second.pos[1],
+      message: `a key here is indented under line ${lineOf(first.pos[0])}, which already has a value: remove that value, or indent this key like its siblings`,
+    };
+  }
+  if (first.code === 'BLOCK_AS_IMPLICIT_KEY') {
+    return { offset: first.pos[0], message: 'a "key: value" cannot be the value of another key on the same line: quote it, or write the nested mapping on the lines below' };
+  }
+  return { offset: syntaxErrorOffset(text, first.message, first.pos[0]), message: firstLine(first.message) };
 }
 
 /**

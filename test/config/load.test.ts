@@ -176,6 +176,9 @@ tasks:
     ['an unclosed flow sequence: where it opens', 'a: [1, 2\nb: 3\nc: 4\n', /^c\.yaml:1:4: error parsing config file: Flow sequence/],
     ['an unclosed flow mapping: where it opens', 'tasks:\n  - name: t\n    source: {registry: x\n    target: y\n', /^c\.yaml:3:13: error parsing config file: Flow map/],
     ['a tab used for indentation', 'tasks:\n\t- name: t\n', /^c\.yaml:2:1: error parsing config file: Tabs are not allowed as indentation/],
+    ['a key indented under a line that has a value: the key, not the value', 'tasks:\n  - name: t\n    source: x\n      registry: y\n', /^c\.yaml:4:15: error parsing config file: a key here is indented under line 3, which already has a value/],
+    ['key: value as a value on one line', 'a: 1\nb: c: d\n', /^c\.yaml:2:4: error parsing config file: a "key: value" cannot be the value of another key on the same line/],
+    ['a second document', 'tasks: []\n---\ntasks: []\n', /^c\.yaml:2:1: error parsing config file: the file holds more than one YAML document \(a second "---" line\)/],
   ];
   for (const [what, text, re] of syntax) it(`YAML errors carry the offending token's line: ${what}`, () => {
     assert.throws(() => load(text), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && re.test(e.message) && e.context.line === Number(/^c\.yaml:(\d+)/.exec(e.message)?.[1]));
