@@ -25,7 +25,7 @@ const LISTER_KEYS = ['maxItems', 'cacheDuration'] as const;
 export interface LoadOptions {
   /** unknown keys are errors instead of warnings */
   strict?: boolean;
-  /** for `${ENV}` references; default process.env */
+  /** for `${ENV}` references, and DOCKER_CONFIG, HOME and PATH to check the Docker config; default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** for `${file:/path}` references; default fs.readFileSync */
   readFile?: (path: string) => string;
@@ -58,7 +58,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
 /** Like loadConfig, for text already in memory (`file` is used in messages), with the same file checks. */
 export async function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
   const { d, config } = convertText(text, file, opts);
-  if (config && d.errors.length === 0) await checkReferencedFiles(d, config);
+  if (config && d.errors.length === 0) await checkReferencedFiles(d, config, opts.env ?? process.env);
   return finish(d, config, file);
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { loadConfig, parseConfig, type LoadOptions, type TaskConfig } from '../../src/config/index.js';
+import { loadConfig, loadConfigText, parseConfig, type LoadOptions, type TaskConfig } from '../../src/config/index.js';
 import { encodeDregsyAuth } from '../../src/credentials/dregsy-auth.js';
 import { isFerryError } from '../../src/errors.js';
 
@@ -358,5 +358,51 @@ describe('platform given as an OS alone (dregsy compatibility)', () => {
     const { config, issues } = load(minimal('      - from: library/busybox\n        platform: linux\n'));
     assert.deepEqual(config.tasks[0]!.mappings[0]!.platform, { os: 'linux', architecture: HOST_ARCH, text: `linux/${HOST_ARCH}` });
     assert.match(issues.map(String).join('\n'), new RegExp(`platform "linux" names no architecture: like dregsy, ferry uses this host's \\(linux/${HOST_ARCH}\\)`));
+  });
+});
+
+describe('files the config points at are checked when it is loaded', () => {
+  const dockerTask = `tasks:\n  - name: t\n    source: {registry: a.example.com, auth: none}\n    target: {registry: b.example.com}\n`;
+  const dockerDir = (config: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-dc-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'config.json'), config);
+    return dir;
+  };
+  const rejects = (text: string, env: Record<string, string>, message: string) =>
+    assert.rejects(loadConfigText(text, 'c.yaml', { env }), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message === message);
+
+  it('a Docker config that is not JSON, for a target without auth:', async () => {
+    const dir = dockerDir('{"auths": {"b.example.com": {"auth": "c2VjcmV0OnBhc3M="}');
+    await rejects(dockerTask, { DOCKER_CONFIG: dir }, `c.yaml:4: tasks[0].target: the Docker config ${join(dir, 'config.json')} is not valid JSON: fix or remove it, or give the task an auth:`);
+  });
+  it('a credential helper that is not on PATH', async () => {
+    const dir = dockerDir('{"credHelpers": {"b.example.com": "nowhere"}}');
+    await rejects(
+      dockerTask,
+      { DOCKER_CONFIG: dir, PATH: dir },
+      `c.yaml:4: tasks[0].target: no auth: here, so credentials for b.example.com come from the Docker config ${join(dir, 'config.json')}, which names the credential helper docker-credential-nowhere, and it is not on PATH: install it, remove it from the Docker config, or give this target an auth:`,
+    );
+  });
+  it('a helper on PATH, a helper for another registry, or auth: on every location: loaded (helpers are not run)', async () => {
+    const dir = dockerDir('{"credsStore": "present", "credHelpers": {"other.example.com": "nowhere"}}');
+    writeFileSync(join(dir, 'docker-credential-present'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    assert.equal((await loadConfigText(dockerTask, 'c.yaml', { env: { DOCKER_CONFIG: dir, PATH: dir } })).config.tasks.length, 1);
+    const broken = dockerDir('not json');
+    const withAuth = dockerTask.replace('{registry: b.example.com}', '{registry: b.example.com, auth: none}');
+    assert.equal((await loadConfigText(withAuth, 'c.yaml', { env: { DOCKER_CONFIG: broken } })).config.tasks.length, 1);
+  });
+  it('$HOME/.docker/config.json when DOCKER_CONFIG is not set; nothing without either', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ferry-home-'));
+    after(() => rmSync(home, { recursive: true, force: true }));
+    mkdirSync(join(home, '.docker'));
+    writeFileSync(join(home, '.docker', 'config.json'), '[');
+    await rejects(dockerTask, { HOME: home }, `c.yaml:4: tasks[0].target: the Docker config ${join(home, '.docker', 'config.json')} is not valid JSON: fix or remove it, or give the task an auth:`);
+    assert.equal((await loadConfigText(dockerTask, 'c.yaml', { env: {} })).config.tasks.length, 1);
+  });
+  it('parseConfig (synchronous) reads no referenced file; loadConfigText does', async () => {
+    const text = `skopeo: {certs-dir: test/fixtures/config/tls/root}\ntasks:\n  - name: t\n    source: {registry: a.example.com, auth: none}\n    target: {registry: harbor.example.com, auth: none}\n`;
+    assert.equal(parseConfig(text, 'c.yaml', { env: {} }).config.tasks.length, 1);
+    await assert.rejects(loadConfigText(text, 'c.yaml', { env: {} }), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && /^c\.yaml:5: tasks\[0\]\.target: the TLS files for harbor\.example\.com .* is not a PEM certificate/.test(e.message));
   });
 });

@@ -26,6 +26,7 @@ import { createRuntime } from '../../src/sync/runtime.js';
  */
 const dir = fileURLToPath(new URL('../fixtures/config/bad/', import.meta.url));
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const fixtureEnv = (f: string): Record<string, string> => (f.startsWith('docker-config-') ? { DOCKER_CONFIG: `test/fixtures/config/docker/${f.replace(/\.yaml$/, '')}` } : {});
 
 describe('the bad-config corpus opens no connection', () => {
   it('every fixture is refused with 0 TCP connections accepted by a loopback listener all traffic is sent to', async () => {
@@ -50,7 +51,7 @@ describe('the bad-config corpus opens no connection', () => {
       for (const f of fixtures) {
         const before = connections;
         const file = join(dir, f);
-        const opts = { env: {}, strict: f.includes('.strict.') };
+        const opts = { env: fixtureEnv(f), strict: f.includes('.strict.') };
         const bus = new SyncEventBus();
         let exit: number;
         try {
