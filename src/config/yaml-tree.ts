@@ -88,7 +88,8 @@ export function parseYamlTree(text: string): ParsedYaml {
         throw new TreeError(`unknown alias *${node.source}: no anchor &${node.source} is defined before it; define the anchor first, or check the spelling`, at.line, at.column, path);
       }
       if (active.has(target)) throw new TreeError(`the alias *${node.source} refers to a node that contains it, so it would never end: point it at an anchor outside that node`, at.line, at.column, path);
-      return convert(target, at.line, path);
+      // the alias's own line: a value that does not fit where it is used is reported there (its keys keep theirs)
+      return { ...convert(target, at.line, path), line: at.line };
     }
     const cached = seen.get(node);
     if (cached) return cached;

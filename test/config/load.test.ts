@@ -406,3 +406,12 @@ describe('files the config points at are checked when it is loaded', () => {
     await assert.rejects(loadConfigText(text, 'c.yaml', { env: {} }), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && /^c\.yaml:5: tasks\[0\]\.target: the TLS files for harbor\.example\.com .* is not a PEM certificate/.test(e.message));
   });
 });
+
+describe('aliases are reported where they are used', () => {
+  it('a value that does not fit where an alias puts it: the alias line, not the anchor line', () => {
+    assert.throws(
+      () => load(`x-name: &name my-task\ntasks:\n  - name: t\n    interval: *name\n    source: {registry: a.example.com, auth: none}\n    target: {registry: b.example.com, auth: none}\n`),
+      (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message.startsWith('c.yaml:4: tasks[0].interval: cannot unmarshal !!str `my-task` into int'),
+    );
+  });
+});
