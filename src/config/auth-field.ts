@@ -20,9 +20,10 @@ export function authProblem(e: unknown): string {
 
 /**
  * A location's `auth:`: absent → the Docker config decides; `none` → anonymous; else dregsy's base64 JSON, with
- * ferry's `${ENV}` / `${file:}` references. Undefined (with an error reported) when it cannot be used.
+ * ferry's `${ENV}` / `${file:}` references. Undefined (with an error reported at `keyLine`, the `auth:` key's line)
+ * when it cannot be used.
  */
-export function readAuth(d: Diagnostics, n: RawNode | undefined, path: string, expand: ExpandEnv): CredentialSource | undefined {
+export function readAuth(d: Diagnostics, n: RawNode | undefined, path: string, expand: ExpandEnv, keyLine?: number): CredentialSource | undefined {
   if (n === undefined || isNull(n)) return { kind: 'docker-config' };
   const s = readString(d, n, path, AUTH_PLACEHOLDER_HINT);
   if (s === undefined) return undefined;
@@ -30,7 +31,8 @@ export function readAuth(d: Diagnostics, n: RawNode | undefined, path: string, e
   try {
     return decodeDregsyAuth(s, expand);
   } catch (e) {
-    d.error(n.line, path, authProblem(e), 'auth');
+    // the `auth:` line, not the value's: a value on the next line, or an alias to an anchor elsewhere, is still this key's
+    d.error(keyLine ?? n.line, path, authProblem(e), 'auth');
     return undefined;
   }
 }

@@ -3,6 +3,8 @@ export interface ConfigIssue {
   readonly severity: 'error' | 'warning' | 'info';
   readonly file: string;
   readonly line: number;
+  /** 1-based column, for YAML errors that point at one token */
+  readonly column?: number;
   /** key path such as `tasks[0].source.auth`; empty for the file as a whole */
   readonly path: string;
   readonly message: string;
@@ -10,8 +12,8 @@ export interface ConfigIssue {
   readonly code: string;
 }
 
-export function formatIssue(i: Pick<ConfigIssue, 'file' | 'line' | 'path' | 'message'>): string {
-  return `${i.file}:${i.line}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+export function formatIssue(i: Pick<ConfigIssue, 'file' | 'line' | 'column' | 'path' | 'message'>): string {
+  return `${i.file}:${i.line}:${i.column ? `${i.column}:` : ''} ${i.path ? `${i.path}: ` : ''}${i.message}`;
 }
 
 /** Collects issues while the config is converted; `strict` turns unknown-key warnings into errors. */
@@ -22,16 +24,16 @@ export class Diagnostics {
     readonly strict = false,
   ) {}
 
-  private add(severity: ConfigIssue['severity'], code: string, line: number, path: string, message: string): void {
-    const issue: ConfigIssue = { severity, file: this.file, line, path, message, code };
+  private add(severity: ConfigIssue['severity'], code: string, line: number, path: string, message: string, column?: number): void {
+    const issue: ConfigIssue = { severity, file: this.file, line, ...(column ? { column } : {}), path, message, code };
     Object.defineProperty(issue, 'toString', { value: () => formatIssue(issue), enumerable: false });
     this.issues.push(issue);
   }
-  error(line: number, path: string, message: string, code = 'invalid'): void {
-    this.add('error', code, line, path, message);
+  error(line: number, path: string, message: string, code = 'invalid', column?: number): void {
+    this.add('error', code, line, path, message, column);
   }
-  warn(line: number, path: string, message: string, code = 'warning'): void {
-    this.add('warning', code, line, path, message);
+  warn(line: number, path: string, message: string, code = 'warning', column?: number): void {
+    this.add('warning', code, line, path, message, column);
   }
   info(line: number, path: string, message: string, code = 'info'): void {
     this.add('info', code, line, path, message);

@@ -1,4 +1,4 @@
-export { loadConfig, parseConfig, TOP_LEVEL_KEYS, type LoadedConfig, type LoadOptions } from './load.js';
+export { loadConfig, loadConfigText, parseConfig, TOP_LEVEL_KEYS, type LoadedConfig, type LoadOptions } from './load.js';
 export { formatIssue, levenshtein, suggest, type ConfigIssue } from './diagnostics.js';
 export { parseGoDuration, formatDurationMs } from './duration.js';
 export { parsePlatform } from './platform.js';

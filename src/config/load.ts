@@ -5,6 +5,7 @@ import { FerryError } from '../errors.js';
 import { Diagnostics, formatIssue, type ConfigIssue } from './diagnostics.js';
 import { readRegistries } from './registries.js';
 import { fields, isNull, readBool, readDuration, readInt, readMap, readString, yamlTag } from './scalars.js';
+import { checkReferencedFiles } from './check-files.js';
 import { readTask } from './task.js';
 import {
   DEFAULT_CERTS_DIR,
@@ -24,7 +25,7 @@ const LISTER_KEYS = ['maxItems', 'cacheDuration'] as const;
 export interface LoadOptions {
   /** unknown keys are errors instead of warnings */
   strict?: boolean;
-  /** for `${ENV}` references; default process.env */
+  /** for `${ENV}` references, and DOCKER_CONFIG, HOME and PATH to check the Docker config; default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** for `${file:/path}` references; default fs.readFileSync */
   readFile?: (path: string) => string;
@@ -37,7 +38,8 @@ export interface LoadedConfig {
 }
 
 /**
- * Reads and validates a dregsy/ferry config file. Pure file I/O (plus `${…}` references): nothing touches the
+ * Reads and validates a dregsy/ferry config file, and the files it points at (`${file:}` references, TLS
+ * directories: see check-files.ts), so that an invalid config is refused before any connection. Touches no
  * network. Throws FerryError CONFIG_INVALID whose `context.issues` lists every error found (dregsy stops at the
  * first; ferry reports them all) and whose message is those errors, one `file:line: path: message` per line.
  */
@@ -50,21 +52,41 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? 'read error');
     throw new FerryError('CONFIG_INVALID', `error loading config file '${file}': ${why}`, { file });
   }
-  return parseConfig(text, file, opts);
+  return loadConfigText(text, file, opts);
 }
 
-/** Like loadConfig, for text already in memory; `file` is used in messages. */
+/** Like loadConfig, for text already in memory (`file` is used in messages), with the same file checks. */
+export async function loadConfigText(text: string, file: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const { d, config } = convertText(text, file, opts);
+  if (config && d.errors.length === 0) await checkReferencedFiles(d, config, opts.env ?? process.env);
+  return finish(d, config, file);
+}
+
+/** Like loadConfigText without reading the files the config points at (TLS directories): synchronous. */
 export function parseConfig(text: string, file: string, opts: LoadOptions = {}): LoadedConfig {
+  const { d, config } = convertText(text, file, opts);
+  return finish(d, config, file);
+}
+
+function convertText(text: string, file: string, opts: LoadOptions): { d: Diagnostics; config: FerryConfig | undefined } {
   const d = new Diagnostics(file, opts.strict ?? false);
   const expand: ExpandEnv = { env: opts.env ?? process.env, readFile: opts.readFile ?? ((p) => readFileSync(p, 'utf8')) };
   const { root, problems } = parseYamlTree(text);
   for (const p of problems) {
-    if (p.severity === 'error') d.error(p.line, '', `error parsing config file: ${p.message}`, 'yaml');
-    else d.warn(p.line, '', p.message, 'yaml');
+    const message = p.code === 'yaml' ? `error parsing config file: ${p.message}` : p.message;
+    if (p.severity === 'error') d.error(p.line, p.path ?? '', message, p.code, p.column);
+    else d.warn(p.line, p.path ?? '', message, p.code, p.column);
   }
   let config: FerryConfig | undefined;
-  if (root !== undefined || problems.every((p) => p.severity !== 'error')) config = convert(d, root, expand, file);
-  const byLine = (a: ConfigIssue, b: ConfigIssue) => a.line - b.line;
+  if (problems.length === 0 && (root === undefined || isNull(root))) {
+    // an unmounted ConfigMap or Secret key gives an empty file: running it would quietly do nothing, forever
+    d.error(1, '', `the config file is empty (nothing but whitespace and comments), so it has no tasks: if it is mounted from a ConfigMap or Secret, check that the key exists and is mounted; otherwise add tasks: (an explicit "tasks: []" is allowed)`, 'empty-file');
+  } else if (root !== undefined || problems.every((p) => p.severity !== 'error')) config = convert(d, root, expand, file);
+  return { d, config };
+}
+
+function finish(d: Diagnostics, config: FerryConfig | undefined, file: string): LoadedConfig {
+  const byLine = (a: ConfigIssue, b: ConfigIssue) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0);
   const errors = d.errors.sort(byLine);
   if (errors.length > 0 || !config) {
     const lines = errors.map(formatIssue);
@@ -142,6 +164,7 @@ function convert(d: Diagnostics, root: RawNode | undefined, expand: ExpandEnv, f
     else seen.set(t.name, t);
   }
   if (tasksNode === undefined || isNull(tasksNode)) d.warn(1, 'tasks', 'the config has no tasks: there is nothing to do', 'no-tasks');
+  else if (tasksNode.kind === 'seq' && tasksNode.items.length === 0) d.warn(tasksNode.line, 'tasks', 'tasks: [] lists no tasks: there is nothing to do', 'no-tasks');
   return {
     file,
     relay,

@@ -41,7 +41,7 @@ export function readLocation(
   const f = fields(d, m, path, LOCATION_KEYS);
   const regNode = f('registry');
   const written = readString(d, regNode, `${path}.registry`, "put the registry's host[:port] here, e.g. harbor.example.com");
-  const credentials = readAuth(d, f('auth'), `${path}.auth`, ctx.expand);
+  const credentials = readAuth(d, f('auth'), `${path}.auth`, ctx.expand, f.line('auth'));
   const skip = readBool(d, f('skip-tls-verify'), `${path}.skip-tls-verify`) ?? false;
   const refresh = readDuration(d, f('auth-refresh'), `${path}.auth-refresh`);
   const lister = readLister(d, f('lister'), `${path}.lister`);

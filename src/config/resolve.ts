@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { mapRepository } from '../filter/mapping.js';
 import { canonicalRegistry } from '../ref/docker-hub.js';
 import {
@@ -23,6 +24,16 @@ export function registrySettingsFor(config: FerryConfig, registry: string): Regi
       where: { file: config.file, line: 0 },
     }
   );
+}
+
+/**
+ * Where a location's TLS files are: a registry's own `certs-dir` holds them directly (skopeo's --cert-dir);
+ * otherwise they are under the root (dregsy's `skopeo.certs-dir`) in `<root>/<host:port>` or `<root>/<host>`
+ * (docker's layout and dregsy's; both are looked up, host:port first).
+ */
+export function tlsDirFor(config: FerryConfig, loc: LocationConfig): { certDir: string } | { certsDir: string } {
+  const settings = registrySettingsFor(config, loc.canonical);
+  return !settings.certsDir && dirname(loc.certsDir) === config.certsDir ? { certsDir: config.certsDir } : { certDir: loc.certsDir };
 }
 
 function withPrefix(loc: LocationConfig, repository: string): string {

@@ -1,8 +1,9 @@
 import type { Diagnostics } from './diagnostics.js';
+import { literalNamespace } from '../listers/types.js';
 import { readLocation, type LocationContext } from './location.js';
 import { readMapping } from './mapping-config.js';
 import { fields, isNull, mismatch, readBool, readInt, readMap, readString } from './scalars.js';
-import { MIN_INTERVAL_SECONDS, type MappingConfig, type TaskConfig } from './types.js';
+import { MIN_INTERVAL_SECONDS, type LocationConfig, type MappingConfig, type TaskConfig } from './types.js';
 import type { RawNode } from './yaml-tree.js';
 
 export const TASK_KEYS = ['name', 'interval', 'verbose', 'source', 'target', 'mappings'] as const;
@@ -41,6 +42,7 @@ export function readTask(ctx: LocationContext, n: RawNode, index: number): TaskC
       );
     }
   }
+  if (source && mappings) checkListerInputs(d, source, mappings, `${path}.mappings`);
   if (d.errors.length > before || !source || !target || !mappings || name === undefined) return undefined;
   return {
     name,
@@ -66,4 +68,22 @@ function readMappings(d: Diagnostics, n: RawNode | undefined, path: string): Map
     else ok = false;
   });
   return ok ? out : undefined;
+}
+
+/**
+ * What a lister needs that the config alone decides, checked here so that the run does not find out after it has
+ * started talking to registries: the Harbor API lists one project, the Hub API one namespace (or the login user's).
+ */
+function checkListerInputs(d: Diagnostics, source: LocationConfig, mappings: readonly MappingConfig[], path: string): void {
+  const lister = source.lister;
+  if (lister?.type !== 'harbor' && lister?.type !== 'dockerhub') return;
+  for (const m of mappings) {
+    if (m.from.kind !== 'regex' || literalNamespace(m.from.matcher.pattern) !== undefined) continue;
+    const at = `${path}[${m.index}].from`;
+    if (lister.type === 'harbor' && !lister.search) {
+      d.error(m.where.line, at, `the harbor lister lists one project, and "regex:${m.from.matcher.pattern}" does not start with one: write regex:<project>/…, or set search: <project> in the source's lister`);
+    } else if (lister.type === 'dockerhub' && source.credentials.kind === 'none') {
+      d.error(m.where.line, at, `the dockerhub lister lists one namespace, and "regex:${m.from.matcher.pattern}" does not start with one: write regex:<namespace>/…, or give the source an auth: (it then lists the login user's repositories; auth: none has no login user)`);
+    }
+  }
 }

@@ -15,7 +15,8 @@ const HINT = 'auth must be the standard base64 (with padding) of {"username":"�
  * - then strict standard base64 with padding (line breaks ignored, as Go does; a trailing newline tolerated);
  * - the decoded text is JSON `{"username","password"}` (keys case-insensitive, as Go's decoder; escapes such as
  *   `\"` and `\\` decoded properly; a trailing newline tolerated), or `user:password` split at the first colon;
- * - `${…}` references inside the decoded username and password are expanded too (`$${` is a literal `${`).
+ * - `${…}` references inside the decoded username and password are expanded too (`$${` is a literal `${`);
+ * - both must be non-empty: a username without a password (or the reverse) is an error, not a login.
  * Throws AuthFormatError or UnresolvedReferenceError.
  */
 export function decodeDregsyAuth(value: string, e: ExpandEnv): CredentialSource {
@@ -46,11 +47,13 @@ export function decodeDregsyAuth(value: string, e: ExpandEnv): CredentialSource 
     username = line.slice(0, colon);
     password = line.slice(colon + 1);
   }
-  if (typeof username !== 'string' || username === '') throw new AuthFormatError(`invalid Auth: the decoded value has no username; ${HINT}`);
-  return {
-    kind: 'static',
-    credentials: basicCredentials(expandReferences(username, e), expandReferences(typeof password === 'string' ? password : '', e)),
-  };
+  const user = typeof username === 'string' ? expandReferences(username, e) : '';
+  const pass = typeof password === 'string' ? expandReferences(password, e) : '';
+  // half a credential is a mistake (a secret key not mounted, an empty variable), not an anonymous login
+  if (user === '' && pass === '') throw new AuthFormatError(`invalid Auth: the decoded value has no username and no password; ${HINT}, or write auth: none for anonymous access`);
+  if (user === '') throw new AuthFormatError(`invalid Auth: the decoded value has a password but no username; ${HINT}`);
+  if (pass === '') throw new AuthFormatError(`invalid Auth: the decoded value has a username but no password; ${HINT}`);
+  return { kind: 'static', credentials: basicCredentials(user, pass) };
 }
 
 /** Go's json: an exact key wins, else the first case-insensitive match. */

@@ -24,6 +24,33 @@ export function dockerConfigPath(env: Readonly<Record<string, string | undefined
 }
 
 /**
+ * Reads and checks a Docker config file: undefined when it does not exist; FerryError CREDENTIALS_INVALID when it
+ * cannot be read, is not JSON, or has an unexpected shape (messages never quote the file, which holds secrets).
+ */
+export async function readDockerConfigFile(path: string, readFile: (path: string) => Promise<string> = async (p) => readFileSync(p, 'utf8')): Promise<DockerConfigFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new FerryError('CREDENTIALS_INVALID', `cannot read the Docker config ${path}: ${(e as NodeJS.ErrnoException).code ?? 'read error'}`, { file: path });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text, which holds secrets: say only that it is broken
+    throw new FerryError('CREDENTIALS_INVALID', `the Docker config ${path} is not valid JSON: fix or remove it, or give the task an auth:`, { file: path });
+  }
+  const parsed = DockerConfigFile.safeParse(json);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') ?? '';
+    throw new FerryError('CREDENTIALS_INVALID', `the Docker config ${path} has an unexpected shape at "${where}"`, { file: path });
+  }
+  return parsed.data;
+}
+
+/**
  * Credentials from the Docker config, looked up in docker-cli's order: `credHelpers[<host>]`, then `credsStore`,
  * then `auths` (also consulted when the store has nothing). A missing config file means no credentials.
  */
@@ -36,28 +63,7 @@ export function dockerConfigProvider(opts: DockerConfigProviderOptions = {}): Cr
   const path = dockerConfigPath(env, opts.homeDir ?? homedir());
   const cache = new Map<string, { at: number; value: Promise<Credentials | undefined> }>();
 
-  async function loadFile(): Promise<DockerConfigFile | undefined> {
-    let text: string;
-    try {
-      text = await readFile(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new FerryError('CREDENTIALS_INVALID', `cannot read the Docker config ${path}: ${(e as NodeJS.ErrnoException).code ?? 'read error'}`, { file: path });
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // JSON.parse's message quotes the text, which holds secrets: say only that it is broken
-      throw new FerryError('CREDENTIALS_INVALID', `the Docker config ${path} is not valid JSON: fix or remove it, or give the task an auth:`, { file: path });
-    }
-    const parsed = DockerConfigFile.safeParse(json);
-    if (!parsed.success) {
-      const where = parsed.error.issues[0]?.path.join('.') ?? '';
-      throw new FerryError('CREDENTIALS_INVALID', `the Docker config ${path} has an unexpected shape at "${where}"`, { file: path });
-    }
-    return parsed.data;
-  }
+  const loadFile = () => readDockerConfigFile(path, readFile);
 
   async function lookup(registry: string): Promise<Credentials | undefined> {
     const file = await loadFile();

@@ -1,5 +1,4 @@
-import { dirname } from 'node:path';
-import { registrySettingsFor } from '../config/resolve.js';
+import { registrySettingsFor, tlsDirFor } from '../config/resolve.js';
 import type { FerryConfig, LocationConfig } from '../config/types.js';
 import { dockerConfigProvider } from '../credentials/provider.js';
 import type { CredentialProvider } from '../credentials/types.js';
@@ -68,9 +67,8 @@ export class RegistryPool {
     const cred = loc.credentials;
     const credentials: CredentialSource =
       cred.kind === 'static' ? async () => cred.credentials : cred.kind === 'none' ? async () => undefined : () => this.#docker.get(loc.canonical);
-    // dregsy's certs-dir is <root>/<host without port>; docker's is <root>/<host:port>. With the root from the
-    // config, both are looked up (host:port first); a registry's own certs-dir is used as given.
-    const certs = !settings.certsDir && dirname(loc.certsDir) === this.#o.config.certsDir ? { certsDir: this.#o.config.certsDir } : { certDir: loc.certsDir };
+    // the same lookup the config's load checked (config/check-files.ts)
+    const certs = tlsDirFor(this.#o.config, loc);
     return connectBudgeted(
       loc.canonical,
       {

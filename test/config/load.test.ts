@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { loadConfig, parseConfig, type LoadOptions, type TaskConfig } from '../../src/config/index.js';
+import { loadConfig, loadConfigText, parseConfig, type LoadOptions, type TaskConfig } from '../../src/config/index.js';
 import { encodeDregsyAuth } from '../../src/credentials/dregsy-auth.js';
 import { isFerryError } from '../../src/errors.js';
 
@@ -131,10 +131,57 @@ tasks:
     assert.equal(task(minimal(undefined, '    interval: 3_600\n')).intervalSeconds, 3600);
     assert.equal(task(minimal(undefined, '    interval: 60.9\n')).intervalSeconds, 60);
   });
-  it('a duplicate key: the later value wins, with a warning', () => {
-    const r = load(minimal(undefined, '    interval: 60\n    interval: 120\n'));
-    assert.equal(r.config.tasks[0]?.intervalSeconds, 120);
-    assert.match(r.issues.map(String).join('\n'), /c\.yaml:4: duplicate key "interval" \(first on line 3\)/);
+  it('a key repeated in one mapping is an error naming the key and both lines (yaml.v2 would keep the last)', () => {
+    assert.throws(
+      () => load(minimal(undefined, '    interval: 60\n    interval: 120\n')),
+      (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message === 'c.yaml:4:5: tasks[0].interval: key "interval" is repeated in one mapping (lines 3 and 4): keep one of them (dregsy would silently use the last)',
+    );
+  });
+  it('a key overriding one brought in by a << merge is not a repeat, nor are keys two merge sources share', () => {
+    const { config, issues } = load(`x-a: &a {registry: a.example.com, auth: none, skip-tls-verify: true}
+x-b: &b {registry: b.example.com, skip-tls-verify: false}
+tasks:
+  - name: t
+    source:
+      <<: *a
+      registry: src.example.com
+    target:
+      <<: [*b, *a]
+`);
+    const t = config.tasks[0];
+    assert.equal(t?.source.registry, 'src.example.com');
+    assert.equal(t?.source.skipTlsVerify, true);
+    assert.deepEqual([t?.target.registry, t?.target.skipTlsVerify, t?.target.credentials.kind], ['b.example.com', false, 'none']);
+    assert.deepEqual(issues.filter((i) => i.severity === 'warning' && i.code !== 'unknown-key').map(String), []);
+  });
+  it('an anchor used twice is not a repeat of its keys', () => {
+    const { config } = load(`x: &loc {registry: a.example.com, auth: none}\ntasks:\n  - name: t\n    source: *loc\n    target: *loc\n`);
+    assert.equal(config.tasks[0]?.target.registry, 'a.example.com');
+  });
+  it('an alias naming no anchor points at the alias itself: line and column', () => {
+    assert.throws(
+      () => load(`tasks:\n  - name: t\n    source: {registry: a.example.com, auth: none}\n    target:   *nowhere\n`),
+      (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message.startsWith('c.yaml:4:15: tasks[0].target: unknown alias *nowhere: no anchor &nowhere is defined before it') && e.context.line === 4,
+    );
+  });
+  it('an alias used before its anchor is defined is unknown (YAML reads top to bottom)', () => {
+    assert.throws(
+      () => load(`tasks:\n  - name: t\n    source: *s\n    target: &s {registry: a.example.com}\n`),
+      (e: unknown) => isFerryError(e) && /^c\.yaml:3:13: tasks\[0\]\.source: unknown alias \*s/.test(e.message),
+    );
+  });
+  const syntax: Array<[string, string, RegExp]> = [
+    ['an unclosed double quote: where it opens, not the end of the file', 'a: 1\nb: "open\nc: 2\nd: 3\n', /^c\.yaml:2:4: error parsing config file: Missing closing "quote$/],
+    ["an unclosed single quote, after a comment with an apostrophe", "# it's here\nb: 'open\nc: 2\n", /^c\.yaml:2:4: error parsing config file: Missing closing 'quote$/],
+    ['an unclosed flow sequence: where it opens', 'a: [1, 2\nb: 3\nc: 4\n', /^c\.yaml:1:4: error parsing config file: Flow sequence/],
+    ['an unclosed flow mapping: where it opens', 'tasks:\n  - name: t\n    source: {registry: x\n    target: y\n', /^c\.yaml:3:13: error parsing config file: Flow map/],
+    ['a tab used for indentation', 'tasks:\n\t- name: t\n', /^c\.yaml:2:1: error parsing config file: Tabs are not allowed as indentation/],
+    ['a key indented under a line that has a value: the key, not the value', 'tasks:\n  - name: t\n    source: x\n      registry: y\n', /^c\.yaml:4:15: error parsing config file: a key here is indented under line 3, which already has a value/],
+    ['key: value as a value on one line', 'a: 1\nb: c: d\n', /^c\.yaml:2:4: error parsing config file: a "key: value" cannot be the value of another key on the same line/],
+    ['a second document', 'tasks: []\n---\ntasks: []\n', /^c\.yaml:2:1: error parsing config file: the file holds more than one YAML document \(a second "---" line\)/],
+  ];
+  for (const [what, text, re] of syntax) it(`YAML errors carry the offending token's line: ${what}`, () => {
+    assert.throws(() => load(text), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && re.test(e.message) && e.context.line === Number(/^c\.yaml:(\d+)/.exec(e.message)?.[1]));
   });
 });
 
@@ -184,13 +231,20 @@ describe('durations and intervals', () => {
 });
 
 describe('defaults and ferry additions', () => {
-  it('an empty file and an empty task list are valid', () => {
-    assert.deepEqual(load('').config.tasks, []);
-    assert.deepEqual(load('tasks: []').config.tasks, []);
-    const c = load('').config;
-    assert.equal(c.relay, undefined);
-    assert.equal(c.watch, false);
-    assert.equal(c.watchExplicit, false);
+  for (const [what, text] of <Array<[string, string]>>[['zero bytes', ''], ['whitespace', ' \n\n\t\n'], ['comments', '# config.yaml\n\n  # nothing here\n'], ['a document marker', '---\n# empty\n'], ['null', '~\n']]) {
+    it(`a file with no content (${what}) is an error that says the file is empty and what to do`, () => {
+      assert.throws(
+        () => load(text),
+        (e: unknown) =>
+          isFerryError(e, 'CONFIG_INVALID') && /^c\.yaml:1: the config file is empty \(.*\), so it has no tasks: if it is mounted from a ConfigMap or Secret, check that the key exists and is mounted/.test(e.message),
+      );
+    });
+  }
+  it('an explicit empty task list is valid, with a warning', () => {
+    const r = load('watch: false\ntasks: []\n');
+    assert.deepEqual(r.config.tasks, []);
+    assert.equal(r.config.watch, false);
+    assert.deepEqual(r.issues.filter((i) => i.severity === 'warning').map(String), ['c.yaml:2: tasks: tasks: [] lists no tasks: there is nothing to do']);
   });
   it('no auth means the Docker config; auth: none means anonymous', () => {
     const t = task(`tasks:\n  - name: t\n    source: {registry: a.example.com}\n    target: {registry: b.example.com, auth: none}\n`);
@@ -307,5 +361,60 @@ describe('platform given as an OS alone (dregsy compatibility)', () => {
     const { config, issues } = load(minimal('      - from: library/busybox\n        platform: linux\n'));
     assert.deepEqual(config.tasks[0]!.mappings[0]!.platform, { os: 'linux', architecture: HOST_ARCH, text: `linux/${HOST_ARCH}` });
     assert.match(issues.map(String).join('\n'), new RegExp(`platform "linux" names no architecture: like dregsy, ferry uses this host's \\(linux/${HOST_ARCH}\\)`));
+  });
+});
+
+describe('files the config points at are checked when it is loaded', () => {
+  const dockerTask = `tasks:\n  - name: t\n    source: {registry: a.example.com, auth: none}\n    target: {registry: b.example.com}\n`;
+  const dockerDir = (config: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-dc-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'config.json'), config);
+    return dir;
+  };
+  const rejects = (text: string, env: Record<string, string>, message: string) =>
+    assert.rejects(loadConfigText(text, 'c.yaml', { env }), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message === message);
+
+  it('a Docker config that is not JSON, for a target without auth:', async () => {
+    const dir = dockerDir('{"auths": {"b.example.com": {"auth": "c2VjcmV0OnBhc3M="}');
+    await rejects(dockerTask, { DOCKER_CONFIG: dir }, `c.yaml:4: tasks[0].target: the Docker config ${join(dir, 'config.json')} is not valid JSON: fix or remove it, or give the task an auth:`);
+  });
+  it('a credential helper that is not on PATH', async () => {
+    const dir = dockerDir('{"credHelpers": {"b.example.com": "nowhere"}}');
+    await rejects(
+      dockerTask,
+      { DOCKER_CONFIG: dir, PATH: dir },
+      `c.yaml:4: tasks[0].target: no auth: here, so credentials for b.example.com come from the Docker config ${join(dir, 'config.json')}, which names the credential helper docker-credential-nowhere, and it is not on PATH: install it, remove it from the Docker config, or give this target an auth:`,
+    );
+  });
+  it('a helper on PATH, a helper for another registry, or auth: on every location: loaded (helpers are not run)', async () => {
+    const dir = dockerDir('{"credsStore": "present", "credHelpers": {"other.example.com": "nowhere"}}');
+    writeFileSync(join(dir, 'docker-credential-present'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    assert.equal((await loadConfigText(dockerTask, 'c.yaml', { env: { DOCKER_CONFIG: dir, PATH: dir } })).config.tasks.length, 1);
+    const broken = dockerDir('not json');
+    const withAuth = dockerTask.replace('{registry: b.example.com}', '{registry: b.example.com, auth: none}');
+    assert.equal((await loadConfigText(withAuth, 'c.yaml', { env: { DOCKER_CONFIG: broken } })).config.tasks.length, 1);
+  });
+  it('$HOME/.docker/config.json when DOCKER_CONFIG is not set; nothing without either', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ferry-home-'));
+    after(() => rmSync(home, { recursive: true, force: true }));
+    mkdirSync(join(home, '.docker'));
+    writeFileSync(join(home, '.docker', 'config.json'), '[');
+    await rejects(dockerTask, { HOME: home }, `c.yaml:4: tasks[0].target: the Docker config ${join(home, '.docker', 'config.json')} is not valid JSON: fix or remove it, or give the task an auth:`);
+    assert.equal((await loadConfigText(dockerTask, 'c.yaml', { env: {} })).config.tasks.length, 1);
+  });
+  it('parseConfig (synchronous) reads no referenced file; loadConfigText does', async () => {
+    const text = `skopeo: {certs-dir: test/fixtures/config/tls/root}\ntasks:\n  - name: t\n    source: {registry: a.example.com, auth: none}\n    target: {registry: harbor.example.com, auth: none}\n`;
+    assert.equal(parseConfig(text, 'c.yaml', { env: {} }).config.tasks.length, 1);
+    await assert.rejects(loadConfigText(text, 'c.yaml', { env: {} }), (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && /^c\.yaml:5: tasks\[0\]\.target: the TLS files for harbor\.example\.com .* is not a PEM certificate/.test(e.message));
+  });
+});
+
+describe('aliases are reported where they are used', () => {
+  it('a value that does not fit where an alias puts it: the alias line, not the anchor line', () => {
+    assert.throws(
+      () => load(`x-name: &name my-task\ntasks:\n  - name: t\n    interval: *name\n    source: {registry: a.example.com, auth: none}\n    target: {registry: b.example.com, auth: none}\n`),
+      (e: unknown) => isFerryError(e, 'CONFIG_INVALID') && e.message.startsWith('c.yaml:4: tasks[0].interval: cannot unmarshal !!str `my-task` into int'),
+    );
   });
 });

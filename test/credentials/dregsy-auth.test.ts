@@ -65,7 +65,11 @@ describe('dregsy auth decoding', () => {
     ['YWJj', /^invalid Auth: the decoded value is neither JSON nor user:password/], // "abc"
     ['YWJjZA', /^invalid Auth: illegal base64 data at input byte 4/], // unpadded
     ['YW=jZA==', /^invalid Auth: illegal base64 data at input byte 2/],
-    [b64('{"password":"p"}'), /^invalid Auth: the decoded value has no username/],
+    [b64('{"password":"p"}'), /^invalid Auth: the decoded value has a password but no username/],
+    [b64('{"username":"u"}'), /^invalid Auth: the decoded value has a username but no password/],
+    [b64('{"username":"u","password":""}'), /^invalid Auth: the decoded value has a username but no password/],
+    [b64('u:'), /^invalid Auth: the decoded value has a username but no password/],
+    [b64('{}'), /^invalid Auth: the decoded value has no username and no password; .*auth: none/],
     [b64('{"username":1}'), /^invalid Auth: "username" in the decoded JSON is not a string/],
     [b64('{"username":"u","password":"bad\\q"}'), /^invalid Auth: the decoded value is neither JSON/],
   ];
