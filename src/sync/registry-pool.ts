@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { registrySettingsFor, tlsDirFor } from '../config/resolve.js';
 import type { FerryConfig, LocationConfig } from '../config/types.js';
 import { dockerConfigProvider } from '../credentials/provider.js';
