@@ -7,6 +7,7 @@ import { anonymous, type CredentialSource } from './auth/credentials.js';
 import { parseErrorBody, summarizeRegistryError } from './error-body.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry.js';
 import { createDispatcher, drain, header, readBody, redactUrl, transportError, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
+import { DEFAULT_LOW_SPEED, type LowSpeedLimit } from './transport/low-speed.js';
 import { followRedirect, isRedirect } from './transport/redirects.js';
 import { RateLimiter, Semaphore } from './transport/semaphore.js';
 
@@ -67,6 +68,8 @@ export interface RegistryClientOptions {
   maxRetryAfterMs?: number;
   /** consulted around manifest GETs (pull budget) */
   manifestGate?: ManifestGate;
+  /** blob bodies moving slower than this fail as TRANSFER_TOO_SLOW (default: below 1 KiB/s over 60 s) */
+  lowSpeed?: LowSpeedLimit;
 }
 
 export interface SendOptions {
@@ -75,8 +78,8 @@ export interface SendOptions {
   path: string;
   scopes: string[];
   headers?: Record<string, string>;
-  /** a Buffer is replayable (retries allowed); a stream is sent once */
-  body?: Uint8Array | Readable | null;
+  /** a Buffer (or an Iterable) is replayable (retries allowed); a stream is sent once */
+  body?: Uint8Array | Readable | Iterable<Uint8Array> | null;
   /** statuses returned to the caller; anything else becomes a typed error */
   expect: number[];
   /** whether the request may be repeated on network errors and retryable statuses (default: no body stream) */
@@ -113,6 +116,7 @@ export class RegistryClient {
   readonly random: () => number;
   readonly maxRetryAfterMs: number;
   readonly manifestGate: ManifestGate | undefined;
+  readonly lowSpeed: LowSpeedLimit;
   private readonly userAgent: string;
   private readonly onExchange: ((e: Exchange) => void) | undefined;
   private readonly dispatcherClose: (() => Promise<void>) | undefined;
@@ -137,6 +141,7 @@ export class RegistryClient {
     this.random = o.random ?? Math.random;
     this.maxRetryAfterMs = o.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
     this.manifestGate = o.manifestGate;
+    this.lowSpeed = o.lowSpeed ?? DEFAULT_LOW_SPEED;
     this.userAgent = o.userAgent ?? USER_AGENT;
     this.onExchange = o.onExchange;
     this.exchange = this.observed(this.http);

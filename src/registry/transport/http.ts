@@ -10,7 +10,8 @@ export interface HttpRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers: Record<string, string>;
-  body?: Uint8Array | Readable | null;
+  /** an Iterable is replayable and read piece by piece as the socket drains */
+  body?: Uint8Array | Readable | Iterable<Uint8Array> | null;
   signal?: AbortSignal;
 }
 
@@ -66,7 +67,8 @@ export function undiciHttp(dispatcher: Dispatcher): HttpFn {
         path,
         method: req.method,
         headers: req.headers,
-        body: req.body ?? null,
+        // undici accepts iterables; its types list only the other body kinds
+        body: (req.body ?? null) as Dispatcher.RequestOptions['body'],
         signal: req.signal,
       });
       return { status: res.statusCode, headers: res.headers as HttpResponse['headers'], body: res.body, url: req.url };
