@@ -1,0 +1,82 @@
+/**
+ * Slow bodies against real registries on loopback: a proxy drips one layer's download, or reads its upload
+ * slowly, far below a small low-speed limit (1000 B/s over 1 s). The copy fails with TRANSFER_TOO_SLOW naming
+ * registry, repository, digest and the measured rate, after exactly two attempts on that blob, and nothing is
+ * tagged. Real time, but short: each attempt trips about a second after its first byte.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isFerryError } from '../../src/errors.js';
+import { parseReference } from '../../src/ref/reference.js';
+import { copyImage } from '../../src/sync/copy-image.js';
+import { dripBody, throttle } from '../harness/faults.js';
+import { makeImage, pushImage } from '../harness/images.js';
+import { checkTarget, ferry, proxy, registry } from './helpers.js';
+
+const SLOW = { lowSpeedLimit: 1000, lowSpeedTimeMs: 1000 };
+
+describe('slow bodies', () => {
+  test('a blob download that trickles fails after one retry, naming registry, repository, digest and rate; nothing is tagged', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [40_000], seed: 'slow-down' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    const layer = img.blobs[1]!.digest;
+    // 30 bytes every 100 ms: 300 B/s, well under the limit, yet never silent long enough for an idle timeout
+    const p = await proxy({
+      upstream: { url: srcReg.url },
+      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes(`/blobs/${layer}`) ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
+    });
+    const src = await ferry(srcReg, { via: p.url, ...SLOW });
+    const dst = await ferry(dstReg, SLOW);
+    await assert.rejects(copyImage(src, parseReference(`${srcReg.host}/app/slow:v1`), dst, parseReference(`${dstReg.host}/mirror/slow:v1`)), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.ok(e.message.includes(`blob ${layer} from registry ${srcReg.host}, repository app/slow`), e.message);
+      assert.match(e.message, /arrived at (\d+) B\/s over 1s, below the low-speed limit of 1000 B\/s/);
+      assert.match(e.message, /again on its retry/);
+      const rate = Number(/arrived at (\d+) B\/s/.exec(e.message)?.[1]);
+      assert.ok(rate > 0 && rate < 1000, `measured ${rate} B/s`);
+      assert.equal(e.context.direction, 'download');
+      assert.equal(e.context.registry, srcReg.host);
+      assert.equal(e.context.digest, layer);
+      return true;
+    });
+    assert.equal(p.count({ method: 'GET', pathRegex: new RegExp(`/blobs/${layer}`) }), 2, 'the first attempt and one retry, no more');
+    assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
+  test('an upload the target reads slowly fails the same way, charged to the target, not the source', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    // larger than what loopback socket buffers take in at once, so the upload really waits on the target
+    const img = makeImage({ kind: 'oci', layers: [8_000_000], seed: 'slow-up' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    const layer = img.blobs[1]!.digest;
+    const isLayerUpload = (method?: string, url?: string): boolean => (method === 'PUT' || method === 'PATCH') && !!url?.includes('/blobs/uploads/') && !!url.includes(encodeURIComponent(layer));
+    const p = await proxy({
+      upstream: { url: dstReg.url },
+      transformRequestBody: (req) => (isLayerUpload(req.method, req.url) ? req.pipe(throttle(30, 100)) : undefined),
+    });
+    const src = await ferry(srcReg, SLOW);
+    const dst = await ferry(dstReg, { via: p.url, ...SLOW });
+    await assert.rejects(copyImage(src, parseReference(`${srcReg.host}/app/slow:v1`), dst, parseReference(`${dstReg.host}/mirror/slow:v1`)), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.ok(e.message.includes(`blob ${layer} to registry ${dstReg.host}, repository mirror/slow was accepted at`), e.message);
+      assert.match(e.message, /at \d+ B\/s over 1s, below the low-speed limit of 1000 B\/s/);
+      assert.equal(e.context.direction, 'upload');
+      assert.equal(e.context.registry, dstReg.host);
+      return true;
+    });
+    assert.equal(p.filter({ method: 'PUT' }).filter((r) => isLayerUpload(r.method, r.path)).length, 2, 'the first attempt and one retry, no more');
+    assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
+  test('a fast copy with the same small limit is not disturbed', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [2_000_000], seed: 'fast' });
+    await pushImage(srcReg, 'app/fast', 'v1', img);
+    const src = await ferry(srcReg, SLOW);
+    const dst = await ferry(dstReg, SLOW);
+    const r = await copyImage(src, parseReference(`${srcReg.host}/app/fast:v1`), dst, parseReference(`${dstReg.host}/mirror/fast:v1`));
+    assert.equal(r.action, 'copied');
+    assert.equal((await checkTarget(dstReg, 'mirror/fast', 'v1')).state, 'complete');
+  });
+});
