@@ -242,6 +242,7 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     signal: c.signal,
     onResume: (offset, attempt, error) => c.src.logger.debug({ ...ctx, offset, attempt, error }, 'resuming blob download'),
     onHeld: (held) => pace?.held(held),
+    onComplete: () => pace?.sourceEnded(),
   });
   let lastEmit = 0;
   const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, ctx, undefined, (bytes) => {
@@ -274,7 +275,6 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
       verify.destroy(e);
     },
   });
-  source.once('end', () => pace?.sourceEnded());
   try {
     const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, verify, { mode, signal: c.signal, ...(onSent ? { onSent } : {}) }).catch(fail);
     const piping = pipeInto(source, verify).catch(fail);

@@ -26,6 +26,8 @@ export interface ResumableOptions {
   onResume?: (offset: number, attempt: number, error: string) => void;
   /** the body is paused because this stream's buffer is full (true), or flows again (false) */
   onHeld?: (held: boolean) => void;
+  /** every byte has arrived (its consumer may still be reading them) */
+  onComplete?: () => void;
 }
 
 /** The stream `resumableSource` returns: a Readable that also counts what arrived. */
@@ -118,7 +120,10 @@ class ResumableReadable extends Readable implements ResumableSource {
     body.once('end', () => {
       if (this.#body !== body) return;
       this.#release();
-      if (this.#offset >= this.#o.size) this.push(null);
+      if (this.#offset >= this.#o.size) {
+        this.#o.onComplete?.();
+        this.push(null);
+      }
       else void this.#broken(new FerryError('NETWORK_ERROR', `download${this.#o.what ? ` of ${this.#o.what}` : ''} ended early after ${this.#offset} of ${this.#o.size} bytes`));
     });
     body.once('error', (e: unknown) => {

@@ -57,7 +57,7 @@ export class TransferPace {
     this.#charge();
   }
 
-  /** The source has delivered every byte: what remains is the upload's. */
+  /** Every byte has arrived from the source: what remains is the upload's. */
   sourceEnded(): void {
     this.#ended = true;
     this.#charge();
