@@ -209,7 +209,7 @@ function slowTwice(err: FerryError): FerryError {
   return new FerryError(
     'TRANSFER_TOO_SLOW',
     `${err.message}, on the first attempt and again on its retry: registry ${registry} is too slow, so this image is not copied (nothing was tagged). ` +
-      `If the registry is known to be this slow, lower low-speed-limit or raise low-speed-time under registries: ${registry}`,
+      `If it is known to be this slow, lower its low-speed-limit (0 turns the check off): under registries: ${registry} in the config, or --low-speed-limit for ferry copy`,
     { ...err.context, attempts: 2 },
     { cause: err },
   );
