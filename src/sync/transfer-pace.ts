@@ -1,7 +1,6 @@
-import { formatDurationMs } from '../config/duration.js';
 import { FerryError } from '../errors.js';
 import type { Digest } from '../ref/digest.js';
-import { formatRate, LowSpeedMeter, lowSpeedEnabled, type LowSpeedLimit } from '../registry/transport/low-speed.js';
+import { formatRate, formatSpan, LowSpeedMeter, lowSpeedEnabled, type LowSpeedLimit } from '../registry/transport/low-speed.js';
 import type { Clock } from '../scheduler/clock.js';
 
 /** One end of a blob transfer: where the bytes come from or go to, and that registry's low-speed limit. */
@@ -111,7 +110,7 @@ export function transferTooSlow(direction: 'download' | 'upload', end: PaceEnd, 
   const what = direction === 'download' ? `from registry ${end.registry}, repository ${end.repository} arrived` : `to registry ${end.registry}, repository ${end.repository} was accepted`;
   return new FerryError(
     'TRANSFER_TOO_SLOW',
-    `blob ${digest} ${what} at ${formatRate(rate)} over ${formatDurationMs(limit.timeMs)}, below the low-speed limit of ${limit.bytesPerSecond} B/s`,
+    `blob ${digest} ${what} at ${formatRate(rate)} over ${formatSpan(limit.timeMs)}, below the low-speed limit of ${limit.bytesPerSecond} B/s`,
     {
       registry: end.registry,
       repository: end.repository,

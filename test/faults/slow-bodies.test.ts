@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFerryError } from '../../src/errors.js';
 import { parseReference } from '../../src/ref/reference.js';
+import { getManifest } from '../../src/registry/manifests.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { dripBody, throttle } from '../harness/faults.js';
 import { makeImage, pushImage } from '../harness/images.js';
@@ -67,6 +68,24 @@ describe('slow bodies', () => {
     });
     assert.equal(p.filter({ method: 'PUT' }).filter((r) => isLayerUpload(r.method, r.path)).length, 2, 'the first attempt and one retry, no more');
     assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
+  test('a manifest body that trickles fails the same way, after one retry', async () => {
+    const reg = await registry();
+    const img = makeImage({ kind: 'oci', layers: Array.from({ length: 12 }, () => 100), seed: 'slow-manifest' });
+    await pushImage(reg, 'app/slow', 'v1', img);
+    assert.ok(img.manifestBytes.byteLength > 1500, 'larger than the drip delivers in one span');
+    const p = await proxy({
+      upstream: { url: reg.url },
+      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes('/manifests/') ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
+    });
+    const c = await ferry(reg, { via: p.url, ...SLOW });
+    await assert.rejects(getManifest(c, 'app/slow', 'v1'), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.match(e.message, new RegExp(`from registry ${reg.host}, repository app/slow, reference v1 arrived at \\d+ B/s over 1s, below the low-speed limit of 1000 B/s`));
+      return true;
+    });
+    assert.equal(p.count({ method: 'GET', pathRegex: /manifests/ }), 2);
   });
 
   test('a fast copy with the same small limit is not disturbed', async () => {

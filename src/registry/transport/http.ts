@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { rootCertificates } from 'node:tls';
 import { FerryError, type ErrorContext } from '../../errors.js';
 import type { TlsMaterial } from './certs-dir.js';
+import { LowSpeedMeter, lowSpeedEnabled, type LowSpeedLimit } from './low-speed.js';
 import { Agent, errors as undiciErrors, request } from './undici-core.js';
 
 /** One HTTP exchange as the registry layer sees it. Header names are lower-case. */
@@ -187,10 +188,24 @@ export function header(res: { headers: HttpResponse['headers'] }, name: string):
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** Reads a response body up to `limit` bytes; more is an error from `onTooLarge`. */
-export async function readBody(body: Readable, limit: number, onTooLarge: () => Error): Promise<Buffer> {
+/** A low-speed limit for `readBody`: checked as chunks arrive (an idle timeout covers a body that stops). */
+export interface BodyPace {
+  limit: LowSpeedLimit;
+  now: () => number;
+  /** the error for a body below the limit, given the measured rate */
+  onTooSlow: (bytesPerSecond: number) => Error;
+}
+
+/** Reads a response body up to `limit` bytes; more is an error from `onTooLarge`, too slow one from `pace`. */
+export async function readBody(body: Readable, limit: number, onTooLarge: () => Error, pace?: BodyPace): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let meter: LowSpeedMeter | undefined;
+  if (pace && lowSpeedEnabled(pace.limit)) {
+    meter = new LowSpeedMeter(pace.limit);
+    meter.setActive(true, pace.now());
+    meter.sample(0, pace.now());
+  }
   for await (const chunk of body) {
     const b = chunk as Buffer;
     size += b.byteLength;
@@ -199,6 +214,11 @@ export async function readBody(body: Readable, limit: number, onTooLarge: () => 
       throw onTooLarge();
     }
     chunks.push(b);
+    const slow = meter?.sample(size, (pace as BodyPace).now());
+    if (slow !== undefined) {
+      body.destroy();
+      throw (pace as BodyPace).onTooSlow(slow);
+    }
   }
   return Buffer.concat(chunks, size);
 }

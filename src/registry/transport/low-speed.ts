@@ -86,3 +86,8 @@ export function formatRate(bytesPerSecond: number): string {
   if (bytesPerSecond < 1024 * 1024) return `${(bytesPerSecond / 1024).toFixed(1)} KiB/s`;
   return `${(bytesPerSecond / 1024 / 1024).toFixed(1)} MiB/s`;
 }
+
+/** `60s`, `1.5s`: the span of a low-speed limit in messages. */
+export function formatSpan(ms: number): string {
+  return `${Math.round(ms) / 1000}s`;
+}
