@@ -9,7 +9,7 @@ import { Readable, Writable } from 'node:stream';
 import { FerryError, isFerryError } from '../../src/errors.js';
 import { VerifyStream } from '../../src/oci/verify-stream.js';
 import { digestOf } from '../../src/ref/digest.js';
-import { formatRate, LowSpeedMeter } from '../../src/registry/transport/low-speed.js';
+import { DEFAULT_LOW_SPEED, formatRate, LowSpeedMeter, type LowSpeedLimit } from '../../src/registry/transport/low-speed.js';
 import { FakeClock } from '../../src/scheduler/clock.js';
 import { pipeInto } from '../../src/sync/pipe-into.js';
 import { resumableSource } from '../../src/sync/resumable-source.js';
@@ -133,7 +133,8 @@ function fakeSink(clock: FakeClock, bytes: number): Writable & { taken: number }
 }
 
 /** source → resumable → verify → sink, watched by a TransferPace as copy-blob wires it; runs fake time until settled. */
-async function pacedCopy(o: { sourceBytesPer100ms: number; sinkBytesPer100ms: number; size: number }): Promise<{ error?: FerryError; ms: number }> {
+async function pacedCopy(o: { sourceBytesPer100ms: number; sinkBytesPer100ms: number; size: number; limit?: LowSpeedLimit }): Promise<{ error?: FerryError; ms: number }> {
+  const limit = o.limit ?? LIMIT;
   const clock = new FakeClock(0);
   const data = Buffer.alloc(o.size, 7);
   const digest = digestOf(data);
@@ -146,8 +147,8 @@ async function pacedCopy(o: { sourceBytesPer100ms: number; sinkBytesPer100ms: nu
     clock,
     digest,
     size: o.size,
-    source: { registry: 'src.example', repository: 'a/b', limit: LIMIT },
-    target: { registry: 'dst.example', repository: 'c/d', limit: LIMIT },
+    source: { registry: 'src.example', repository: 'a/b', limit },
+    target: { registry: 'dst.example', repository: 'c/d', limit },
     received: () => source.received,
     delivered: () => verify.delivered,
     onTrip: (e) => {
@@ -190,6 +191,20 @@ describe('TransferPace (fake clock)', () => {
   test('a slow source behind a slower sink: the sink is blamed, since the source waits on it', async () => {
     const r = await pacedCopy({ sourceBytesPer100ms: 2000, sinkBytesPer100ms: 20, size: 400_000 });
     assert.equal(r.error?.context.direction, 'upload');
+  });
+
+  test('at the defaults a trickle trips within 66 s of the first byte, so two attempts fit well within three minutes', async () => {
+    const r = await pacedCopy({ sourceBytesPer100ms: 1, sinkBytesPer100ms: 1_000_000, size: 1_000_000, limit: DEFAULT_LOW_SPEED });
+    assert.equal(r.error?.context.direction, 'download');
+    assert.equal(r.error?.context.bytesPerSecond, 10);
+    assert.match(r.error?.message ?? '', /arrived at 10 B\/s over 60s, below the low-speed limit of 1024 B\/s$/);
+    assert.ok(r.ms >= 60_000 && r.ms <= 66_100, `tripped at ${r.ms} ms`);
+  });
+
+  test('at the defaults 1.5 KiB/s is not too slow', async () => {
+    const r = await pacedCopy({ sourceBytesPer100ms: 150, sinkBytesPer100ms: 1_000_000, size: 200_000, limit: DEFAULT_LOW_SPEED });
+    assert.equal(r.error, undefined);
+    assert.ok(r.ms >= 130_000, 'the whole copy ran at that pace');
   });
 
   test('both ends above the limit: the copy completes', async () => {
