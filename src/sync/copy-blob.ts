@@ -56,15 +56,18 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
 
 async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult & { from?: string }> {
   const { registry } = c.dst;
+  // Tried twice already in this run and too slow both times: the server is slow; do not try a third time.
+  const slow = c.transfers.tooSlow(c.src.registry, registry, desc.digest);
+  if (slow) throw slow;
   let sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
   // Nobody has put the blob anywhere on this registry yet: the first copy asks and transfers (registered before
   // its first request, so the others see it); the rest wait for it. When it fails, one of them takes over.
   while (sources.length === 0) {
     const pending = c.transfers.inFlight(registry, desc.digest);
     if (!pending) return c.transfers.track(registry, desc.digest, askThenTransfer(c, desc));
-    // A transfer that failed as too slow was already tried twice: the server is slow; do not try a third time.
-    const failure = await pending.then(() => undefined, (e: unknown) => e);
-    if (isFerryError(failure, 'TRANSFER_TOO_SLOW')) throw failure;
+    await pending.catch(() => undefined);
+    const failed = c.transfers.tooSlow(c.src.registry, registry, desc.digest);
+    if (failed) throw failed;
     sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
   }
 
@@ -195,7 +198,11 @@ async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSessi
       }
       // Too slow once may be bad luck (a congested path, a busy node behind a balancer): try again once. Twice is
       // a slow server, and the image fails rather than spending another window on it.
-      if (err.code === 'TRANSFER_TOO_SLOW' && ++slow >= 2) throw slowTwice(err);
+      if (err.code === 'TRANSFER_TOO_SLOW' && ++slow >= 2) {
+        const final = slowTwice(err);
+        c.transfers.markTooSlow(desc.digest, final);
+        throw final;
+      }
       const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH' || err.code === 'TRANSFER_TOO_SLOW';
       if (!again || attempt >= attempts || c.signal?.aborted) throw err;
       c.events({ type: 'blob-retry', digest: desc.digest, attempt, error: err.message });

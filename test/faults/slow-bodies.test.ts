@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { isFerryError } from '../../src/errors.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { getManifest } from '../../src/registry/manifests.js';
+import { BlobTransfers } from '../../src/sync/blob-transfers.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { dripBody, throttle } from '../harness/faults.js';
 import { makeImage, pushImage } from '../harness/images.js';
@@ -68,6 +69,27 @@ describe('slow bodies', () => {
     });
     assert.equal(p.filter({ method: 'PUT' }).filter((r) => isLayerUpload(r.method, r.path)).length, 2, 'the first attempt and one retry, no more');
     assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
+  test('later images of the same run needing that blob fail at once, without a third attempt', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [40_000], seed: 'slow-shared' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    await pushImage(srcReg, 'app/slow', 'v2', img);
+    const layer = img.blobs[1]!.digest;
+    const p = await proxy({
+      upstream: { url: srcReg.url },
+      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes(`/blobs/${layer}`) ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
+    });
+    const src = await ferry(srcReg, { via: p.url, ...SLOW });
+    const dst = await ferry(dstReg, SLOW);
+    const transfers = new BlobTransfers();
+    const copy = (tag: string, repo: string) => copyImage(src, parseReference(`${srcReg.host}/app/slow:${tag}`), dst, parseReference(`${dstReg.host}/${repo}:${tag}`), { transfers });
+    const [a, b] = await Promise.allSettled([copy('v1', 'mirror/one'), copy('v2', 'mirror/two')]);
+    const c = await copy('v1', 'mirror/three').then(() => undefined, (e: unknown) => e);
+    for (const r of [a.status === 'rejected' ? a.reason : a, b.status === 'rejected' ? b.reason : b, c]) assert.ok(isFerryError(r, 'TRANSFER_TOO_SLOW'), String(r));
+    assert.equal(p.count({ method: 'GET', pathRegex: new RegExp(`/blobs/${layer}`) }), 2, 'one transfer, retried once, for all three images');
+    for (const repo of ['mirror/one', 'mirror/two', 'mirror/three']) assert.equal((await checkTarget(dstReg, repo, repo.endsWith('two') ? 'v2' : 'v1')).state, 'absent');
   });
 
   test('a manifest body that trickles fails the same way, after one retry', async () => {
