@@ -3,6 +3,9 @@ import type { Digest } from '../ref/digest.js';
 import { formatRate, formatSpan, LowSpeedMeter, lowSpeedEnabled, type LowSpeedLimit } from '../registry/transport/low-speed.js';
 import type { Clock } from '../scheduler/clock.js';
 
+/** The reason a pace's tick is aborted with (a constant: no DOMException built per transfer). */
+const STOPPED = Object.freeze({ stopped: true });
+
 /** One end of a blob transfer: where the bytes come from or go to, and that registry's low-speed limit. */
 export interface PaceEnd {
   registry: string;
@@ -64,7 +67,7 @@ export class TransferPace {
 
   stop(): void {
     this.#done = true;
-    this.#stop.abort();
+    this.#stop.abort(STOPPED);
   }
 
   #charge(): void {
