@@ -269,6 +269,9 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
   let sent = 0;
   const onSent = mode === 'chunked' ? (n: number): void => void (sent += n) : undefined;
   let tooSlow: FerryError | undefined;
+  // A chunk's PATCH reads no stream that tearing the pipe down would break: it needs aborting itself.
+  const abort = onSent ? new AbortController() : undefined;
+  const signal = abort ? (c.signal ? AbortSignal.any([c.signal, abort.signal]) : abort.signal) : c.signal;
   pace = new TransferPace({
     clock: c.dst.clock,
     digest: desc.digest,
@@ -280,10 +283,11 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     onTrip: (e) => {
       tooSlow = e;
       verify.destroy(e);
+      abort?.abort(e);
     },
   });
   try {
-    const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, verify, { mode, signal: c.signal, ...(onSent ? { onSent } : {}) }).catch(fail);
+    const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, verify, { mode, ...(signal ? { signal } : {}), ...(onSent ? { onSent } : {}) }).catch(fail);
     const piping = pipeInto(source, verify).catch(fail);
     await Promise.allSettled([uploading, piping]);
   } finally {

@@ -71,6 +71,25 @@ describe('slow bodies', () => {
     assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
   });
 
+  test('a chunked upload the target reads slowly trips on the pieces it sends, not on whole chunks', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [6_000_000], seed: 'slow-chunks' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    const layer = img.blobs[1]!.digest;
+    const big = (req: { method?: string; headers: Record<string, unknown> }): boolean => req.method === 'PATCH' && Number(req.headers['content-length'] ?? 0) > 100_000;
+    const p = await proxy({ upstream: { url: dstReg.url }, transformRequestBody: (req) => (big(req) ? req.pipe(throttle(30, 100)) : undefined) });
+    const src = await ferry(srcReg, SLOW);
+    const dst = await ferry(dstReg, { via: p.url, ...SLOW });
+    const copy = copyImage(src, parseReference(`${srcReg.host}/app/slow:v1`), dst, parseReference(`${dstReg.host}/mirror/slow:v1`), { uploadMode: 'chunked' });
+    await assert.rejects(copy, (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.ok(e.message.includes(`blob ${layer} to registry ${dstReg.host}, repository mirror/slow was accepted at`), e.message);
+      return true;
+    });
+    assert.equal(p.filter({ method: 'PATCH' }).filter((r) => Number(r.headers['content-length'] ?? 0) > 100_000).length, 2, 'one first chunk per attempt');
+    assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
   test('later images of the same run needing that blob fail at once, without a third attempt', async () => {
     const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
     const img = makeImage({ kind: 'oci', layers: [40_000], seed: 'slow-shared' });
