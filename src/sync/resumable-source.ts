@@ -123,8 +123,7 @@ class ResumableReadable extends Readable implements ResumableSource {
       if (this.#offset >= this.#o.size) {
         this.#o.onComplete?.();
         this.push(null);
-      }
-      else void this.#broken(new FerryError('NETWORK_ERROR', `download${this.#o.what ? ` of ${this.#o.what}` : ''} ended early after ${this.#offset} of ${this.#o.size} bytes`));
+      } else void this.#broken(new FerryError('NETWORK_ERROR', `download${this.#o.what ? ` of ${this.#o.what}` : ''} ended early after ${this.#offset} of ${this.#o.size} bytes`));
     });
     body.once('error', (e: unknown) => {
       if (this.#body !== body) return;
