@@ -32,6 +32,8 @@ export type ErrorCode =
   // transport
   | 'NETWORK_ERROR'
   | 'TIMEOUT'
+  /** a body moved below the registry's low-speed limit (low-speed-limit / low-speed-time) */
+  | 'TRANSFER_TOO_SLOW'
   | 'TLS_ERROR'
   | 'ABORTED';
 

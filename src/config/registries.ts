@@ -5,11 +5,13 @@ import { canonicalRegistry } from '../ref/docker-hub.js';
 import { isValidRegistryHost } from '../ref/reference.js';
 import type { Diagnostics } from './diagnostics.js';
 import { AUTH_PLACEHOLDER_HINT, authProblem } from './auth-field.js';
-import { fields, isNull, mismatch, readBool, readInt, readMap, readNumber, readString } from './scalars.js';
+import { MIN_LOW_SPEED_TIME_MS } from '../registry/transport/low-speed.js';
+import { formatDurationMs } from './duration.js';
+import { fields, isNull, mismatch, readBool, readDuration, readInt, readMap, readNumber, readString } from './scalars.js';
 import { DEFAULT_MAX_CONCURRENCY, DEFAULT_PULL_RESERVE, type RegistrySettings } from './types.js';
 import type { RawNode } from './yaml-tree.js';
 
-export const REGISTRY_KEYS = ['endpoint', 'skip-tls-verify', 'certs-dir', 'max-concurrency', 'requests-per-second', 'pull-reserve', 'credentials'] as const;
+export const REGISTRY_KEYS = ['endpoint', 'skip-tls-verify', 'certs-dir', 'max-concurrency', 'requests-per-second', 'pull-reserve', 'low-speed-limit', 'low-speed-time', 'credentials'] as const;
 
 /** ferry's `registries:` block: registry name → settings. Two names for one registry (Hub aliases) are an error. */
 export function readRegistries(d: Diagnostics, n: RawNode | undefined, expand: ExpandEnv): Record<string, RegistrySettings> {
@@ -39,6 +41,7 @@ export function readRegistries(d: Diagnostics, n: RawNode | undefined, expand: E
     const pullReserve = readInt(d, f('pull-reserve'), `${path}.pull-reserve`) ?? DEFAULT_PULL_RESERVE;
     if (pullReserve < 0) d.error(f('pull-reserve')?.line ?? e.line, `${path}.pull-reserve`, `pull-reserve must be 0 or more, got ${pullReserve}`);
     const certsDir = readString(d, f('certs-dir'), `${path}.certs-dir`);
+    const lowSpeed = readLowSpeed(d, f, path, e.line);
     const settings: RegistrySettings = {
       name: e.key,
       canonical,
@@ -48,11 +51,30 @@ export function readRegistries(d: Diagnostics, n: RawNode | undefined, expand: E
       maxConcurrency,
       ...(rps !== undefined ? { requestsPerSecond: rps } : {}),
       pullReserve,
+      ...lowSpeed,
       credentials: readCredentialList(d, f('credentials'), `${path}.credentials`, expand),
       where: { file: d.file, line: e.line },
     };
     out[canonical] = settings;
   }
+  return out;
+}
+
+/** `low-speed-limit` (bytes per second, 0: no limit) and `low-speed-time` (a duration of at least 1s). */
+function readLowSpeed(d: Diagnostics, f: (key: string) => RawNode | undefined, path: string, line: number): { lowSpeedLimit?: number; lowSpeedTimeMs?: number } {
+  const out: { lowSpeedLimit?: number; lowSpeedTimeMs?: number } = {};
+  const limitPath = `${path}.low-speed-limit`;
+  const limit = readInt(d, f('low-speed-limit'), limitPath, 'write bytes per second as a whole number, e.g. 1024 for 1 KiB/s, or 0 for no limit');
+  if (limit !== undefined && limit < 0) d.error(f('low-speed-limit')?.line ?? line, limitPath, `low-speed-limit must be 0 (no limit) or more bytes per second, got ${limit}`);
+  else if (limit !== undefined) out.lowSpeedLimit = limit;
+  const timePath = `${path}.low-speed-time`;
+  const time = readDuration(d, f('low-speed-time'), timePath);
+  const timeNode = f('low-speed-time');
+  if (time !== undefined && time.ms < MIN_LOW_SPEED_TIME_MS) {
+    const text = timeNode?.kind === 'scalar' ? timeNode.text : '';
+    const why = time.bareNumber ? `a bare number is nanoseconds, so ${text} means ${text} ns; write ${text}s` : `got ${formatDurationMs(time.ms)}`;
+    d.error(timeNode?.line ?? line, timePath, `low-speed-time must be at least ${formatDurationMs(MIN_LOW_SPEED_TIME_MS)} (the span the rate is averaged over): ${why}`);
+  } else if (time !== undefined) out.lowSpeedTimeMs = time.ms;
   return out;
 }
 

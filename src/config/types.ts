@@ -122,6 +122,10 @@ export interface RegistrySettings {
   readonly requestsPerSecond?: number;
   /** Docker Hub pulls to leave unused in the rate-limit window */
   readonly pullReserve: number;
+  /** `low-speed-limit`: blob bodies slower than this (bytes per second) over `lowSpeedTimeMs` fail; 0: no limit */
+  readonly lowSpeedLimit?: number;
+  /** `low-speed-time`: the span the low-speed limit is averaged over */
+  readonly lowSpeedTimeMs?: number;
   /** further credentials to use for this registry */
   readonly credentials: readonly Credentials[];
   readonly where: SourcePosition;

@@ -30,6 +30,11 @@ export class VerifyStream extends Transform {
     return this.seen;
   }
 
+  /** bytes its consumer has taken: what came in, less the held-back chunk and what waits in the read buffer */
+  get delivered(): number {
+    return this.seen - (this.held?.byteLength ?? 0) - this.readableLength;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.byteLength;
     if (this.seen > this.expected.size) {

@@ -6,7 +6,8 @@ import { Authenticator } from './auth/authenticator.js';
 import { anonymous, type CredentialSource } from './auth/credentials.js';
 import { parseErrorBody, summarizeRegistryError } from './error-body.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry.js';
-import { createDispatcher, drain, header, readBody, redactUrl, transportError, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
+import { createDispatcher, drain, header, readBody, redactUrl, transportError, undiciHttp, type BodyPace, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
+import { DEFAULT_LOW_SPEED, formatRate, formatSpan, type LowSpeedLimit } from './transport/low-speed.js';
 import { followRedirect, isRedirect } from './transport/redirects.js';
 import { RateLimiter, Semaphore } from './transport/semaphore.js';
 
@@ -67,6 +68,8 @@ export interface RegistryClientOptions {
   maxRetryAfterMs?: number;
   /** consulted around manifest GETs (pull budget) */
   manifestGate?: ManifestGate;
+  /** blob bodies moving slower than this fail as TRANSFER_TOO_SLOW (default: below 1 KiB/s over 60 s) */
+  lowSpeed?: LowSpeedLimit;
 }
 
 export interface SendOptions {
@@ -75,8 +78,8 @@ export interface SendOptions {
   path: string;
   scopes: string[];
   headers?: Record<string, string>;
-  /** a Buffer is replayable (retries allowed); a stream is sent once */
-  body?: Uint8Array | Readable | null;
+  /** a Buffer (or an Iterable) is replayable (retries allowed); a stream is sent once */
+  body?: Uint8Array | Readable | Iterable<Uint8Array> | null;
   /** statuses returned to the caller; anything else becomes a typed error */
   expect: number[];
   /** whether the request may be repeated on network errors and retryable statuses (default: no body stream) */
@@ -113,6 +116,7 @@ export class RegistryClient {
   readonly random: () => number;
   readonly maxRetryAfterMs: number;
   readonly manifestGate: ManifestGate | undefined;
+  readonly lowSpeed: LowSpeedLimit;
   private readonly userAgent: string;
   private readonly onExchange: ((e: Exchange) => void) | undefined;
   private readonly dispatcherClose: (() => Promise<void>) | undefined;
@@ -137,6 +141,7 @@ export class RegistryClient {
     this.random = o.random ?? Math.random;
     this.maxRetryAfterMs = o.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
     this.manifestGate = o.manifestGate;
+    this.lowSpeed = o.lowSpeed ?? DEFAULT_LOW_SPEED;
     this.userAgent = o.userAgent ?? USER_AGENT;
     this.onExchange = o.onExchange;
     this.exchange = this.observed(this.http);
@@ -216,19 +221,37 @@ export class RegistryClient {
    * (reset, truncation, stall) within the retry budget. `before` runs before each attempt (a pull budget).
    */
   async fetchBody(o: SendOptions, limit: number, onTooLarge: () => Error, before?: () => Promise<void>): Promise<{ res: HttpResponse; bytes: Buffer }> {
+    let slow = 0;
     for (let attempt = 1; ; attempt++) {
       await before?.();
       const res = await this.send(o);
       let tooLarge: Error | undefined;
       try {
-        return { res, bytes: await readBody(res.body, limit, () => (tooLarge = onTooLarge())) };
+        return { res, bytes: await readBody(res.body, limit, () => (tooLarge = onTooLarge()), this.bodyPace(o)) };
       } catch (e) {
         if (tooLarge) throw tooLarge;
         const err = e instanceof FerryError ? e : transportError(e, { method: o.method, url: redactUrl(this.url(o.path)) });
-        if (!err.retryable || attempt >= this.backoff.attempts || o.signal?.aborted) throw err;
+        // too slow: retried once, as blobs are; a second slow answer means a slow server
+        if (err.code === 'TRANSFER_TOO_SLOW' && (++slow >= 2 || o.signal?.aborted)) throw err;
+        if ((!err.retryable && err.code !== 'TRANSFER_TOO_SLOW') || attempt >= this.backoff.attempts || o.signal?.aborted) throw err;
         await this.pause(attempt, undefined, err, o);
       }
     }
+  }
+
+  private bodyPace(o: SendOptions): BodyPace {
+    const ctx = { registry: this.registry, method: o.method, ...o.context };
+    const what = [ctx.repository && `repository ${ctx.repository}`, ctx.reference && `reference ${ctx.reference}`].filter(Boolean).join(', ');
+    return {
+      limit: this.lowSpeed,
+      now: () => this.clock.now(),
+      onTooSlow: (rate) =>
+        new FerryError(
+          'TRANSFER_TOO_SLOW',
+          `${o.method} ${redactUrl(o.path)} from registry ${this.registry}${what ? `, ${what}` : ''} arrived at ${formatRate(rate)} over ${formatSpan(this.lowSpeed.timeMs)}, below the low-speed limit of ${this.lowSpeed.bytesPerSecond} B/s`,
+          { ...ctx, direction: 'download', bytesPerSecond: Math.floor(rate), lowSpeedLimit: this.lowSpeed.bytesPerSecond, lowSpeedTimeMs: this.lowSpeed.timeMs },
+        ),
+    };
   }
 
   private async pause(attempt: number, retryAfterMs: number | undefined, err: FerryError | undefined, o: SendOptions): Promise<void> {

@@ -8,6 +8,7 @@ import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
 import type { BackoffPolicy } from './transport/retry.js';
 import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
 import { createDispatcher, undiciHttp, type HttpFn } from './transport/http.js';
+import { DEFAULT_LOW_SPEED } from './transport/low-speed.js';
 import { isLoopbackHost } from './transport/loopback.js';
 import { probeScheme, processSchemes, type SchemeMemory } from './transport/scheme.js';
 import { defaultTlsAdvice, withTlsAdvice, type TlsAdvice } from './transport/tls-errors.js';
@@ -39,6 +40,10 @@ export interface RegistryOptions {
   bodyTimeoutMs?: number;
   /** a Retry-After above this fails the request clearly instead of sleeping (default 15 min) */
   maxRetryAfterMs?: number;
+  /** blob bodies slower than this many bytes per second over `lowSpeedTimeMs` fail (default 1024; 0: no limit) */
+  lowSpeedLimit?: number;
+  /** the span the low-speed limit is averaged over (default 60 s) */
+  lowSpeedTimeMs?: number;
 }
 
 export interface ConnectDeps {
@@ -106,6 +111,7 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     maxConcurrency: o.maxConcurrency,
     requestsPerSecond: o.requestsPerSecond,
     maxRetryAfterMs: o.maxRetryAfterMs,
+    lowSpeed: { bytesPerSecond: o.lowSpeedLimit ?? DEFAULT_LOW_SPEED.bytesPerSecond, timeMs: o.lowSpeedTimeMs ?? DEFAULT_LOW_SPEED.timeMs },
     backoff: deps.backoff,
     random: deps.random,
     manifestGate: deps.manifestGate,

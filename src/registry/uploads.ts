@@ -50,7 +50,7 @@ export async function uploadBlob(
   session: UploadSession,
   blob: { digest: Digest; size: number },
   body: Readable,
-  opts: { mode?: UploadMode; signal?: AbortSignal } = {},
+  opts: { mode?: UploadMode; signal?: AbortSignal; onSent?: (bytes: number) => void } = {},
 ): Promise<void> {
   const ctx: ErrorContext = { registry: client.registry, repository, digest: blob.digest };
   let mode = opts.mode ?? 'auto';
@@ -66,7 +66,8 @@ export async function uploadBlob(
     const size = Math.max(session.chunkMin, DEFAULT_CHUNK_BYTES);
     let offset = 0;
     for await (const chunk of chunks(body, size)) {
-      location = await patch(client, repository, location, chunk, { start: offset, end: offset + chunk.byteLength - 1 }, ctx, opts.signal);
+      const body = opts.onSent ? countedPieces(chunk, opts.onSent) : chunk;
+      location = await patch(client, repository, location, body, { start: offset, end: offset + chunk.byteLength - 1 }, ctx, opts.signal);
       offset += chunk.byteLength;
     }
   }
@@ -77,7 +78,7 @@ async function patch(
   client: RegistryClient,
   repository: string,
   location: string,
-  body: Readable | Buffer,
+  body: Readable | Buffer | Iterable<Uint8Array>,
   range: { start: number; end: number } | undefined,
   ctx: ErrorContext,
   signal?: AbortSignal,
@@ -143,6 +144,26 @@ export async function cancelUpload(client: RegistryClient, repository: string, l
   } catch {
     /* the spec says clients should ignore failures here; the registry purges stale uploads */
   }
+}
+
+/** Bytes of a chunk handed to the transport at a time when they are counted (see countedPieces). */
+const PIECE_BYTES = 64 * 1024;
+
+/**
+ * A chunk as a replayable body of 64 KiB pieces, reporting each piece once the transport asks for the next:
+ * undici asks only when the socket has drained, so `onSent` follows what the registry takes (a low-speed
+ * limit sees a slow registry during a PATCH instead of one jump per 4 MiB chunk).
+ */
+function countedPieces(chunk: Buffer, onSent: (bytes: number) => void): Iterable<Uint8Array> {
+  return {
+    *[Symbol.iterator]() {
+      for (let at = 0; at < chunk.byteLength; at += PIECE_BYTES) {
+        const piece = chunk.subarray(at, at + PIECE_BYTES);
+        yield piece;
+        onSent(piece.byteLength);
+      }
+    },
+  };
 }
 
 /** Re-chunks a stream into buffers of exactly `size` bytes (the last may be shorter). */

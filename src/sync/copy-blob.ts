@@ -10,6 +10,7 @@ import type { BlobTransfers } from './blob-transfers.js';
 import type { BlobOutcome, CopyEventListener } from './events.js';
 import { pipeInto } from './pipe-into.js';
 import { resumableSource } from './resumable-source.js';
+import { TransferPace } from './transfer-pace.js';
 
 export interface BlobCopyContext {
   src: RegistryClient;
@@ -55,6 +56,9 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
 
 async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult & { from?: string }> {
   const { registry } = c.dst;
+  // Tried twice already in this run and too slow both times: the server is slow; do not try a third time.
+  const slow = c.transfers.tooSlow(c.src.registry, registry, desc.digest);
+  if (slow) throw slow;
   let sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
   // Nobody has put the blob anywhere on this registry yet: the first copy asks and transfers (registered before
   // its first request, so the others see it); the rest wait for it. When it fails, one of them takes over.
@@ -62,6 +66,8 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
     const pending = c.transfers.inFlight(registry, desc.digest);
     if (!pending) return c.transfers.track(registry, desc.digest, askThenTransfer(c, desc));
     await pending.catch(() => undefined);
+    const failed = c.transfers.tooSlow(c.src.registry, registry, desc.digest);
+    if (failed) throw failed;
     sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
   }
 
@@ -172,6 +178,7 @@ function refusesWholeBody(err: FerryError): boolean {
 
 async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSession | undefined): Promise<number> {
   const attempts = c.attempts ?? 3;
+  let slow = 0;
   let session = first;
   for (let attempt = 1; ; attempt++) {
     session ??= await startUpload(c.dst, c.dstRepo, c.signal);
@@ -189,7 +196,14 @@ async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSessi
         attempt--;
         continue;
       }
-      const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH';
+      // Too slow once may be bad luck (a congested path, a busy node behind a balancer): try again once. Twice is
+      // a slow server, and the image fails rather than spending another window on it.
+      if (err.code === 'TRANSFER_TOO_SLOW' && ++slow >= 2) {
+        const final = slowTwice(err);
+        c.transfers.markTooSlow(desc.digest, final);
+        throw final;
+      }
+      const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH' || err.code === 'TRANSFER_TOO_SLOW';
       if (!again || attempt >= attempts || c.signal?.aborted) throw err;
       c.events({ type: 'blob-retry', digest: desc.digest, attempt, error: err.message });
       await c.dst.clock.sleep(backoffDelay(attempt, c.dst.backoff, c.dst.random), c.signal);
@@ -197,10 +211,22 @@ async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSessi
   }
 }
 
+function slowTwice(err: FerryError): FerryError {
+  const registry = String(err.context.registry);
+  return new FerryError(
+    'TRANSFER_TOO_SLOW',
+    `${err.message}, on the first attempt and again on its retry: registry ${registry} is too slow, so this image is not copied (nothing was tagged). ` +
+      `If it is known to be this slow, lower its low-speed-limit (0 turns the check off): under registries: ${registry} in the config, or --low-speed-limit for ferry copy`,
+    { ...err.context, attempts: 2 },
+    { cause: err },
+  );
+}
+
 /** One attempt: source (resumable) → verify → upload, all streaming, with progress events. */
 async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSession, mode: UploadMode | undefined): Promise<void> {
   const ctx = { registry: c.src.registry, repository: c.srcRepo, digest: desc.digest };
   c.events({ type: 'blob-started', digest: desc.digest, size: desc.size, repository: c.dstRepo });
+  let pace: TransferPace | undefined;
   const source = resumableSource({
     size: desc.size,
     open: async (offset) => {
@@ -222,6 +248,8 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     random: c.src.random,
     signal: c.signal,
     onResume: (offset, attempt, error) => c.src.logger.debug({ ...ctx, offset, attempt, error }, 'resuming blob download'),
+    onHeld: (held) => pace?.held(held),
+    onComplete: () => pace?.sourceEnded(),
   });
   let lastEmit = 0;
   const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, ctx, undefined, (bytes) => {
@@ -237,8 +265,34 @@ async function stream(c: BlobCopyContext, desc: Descriptor, session: UploadSessi
     verify.destroy(e as Error);
     throw e;
   };
-  const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, verify, { mode, signal: c.signal }).catch(fail);
-  const piping = pipeInto(source, verify).catch(fail);
-  await Promise.allSettled([uploading, piping]);
+  // In chunked mode the upload reads 4 MiB ahead of what it sent; there the pieces it hands the transport count.
+  let sent = 0;
+  const onSent = mode === 'chunked' ? (n: number): void => void (sent += n) : undefined;
+  let tooSlow: FerryError | undefined;
+  // A chunk's PATCH reads no stream that tearing the pipe down would break: it needs aborting itself.
+  const abort = onSent ? new AbortController() : undefined;
+  const signal = abort ? (c.signal ? AbortSignal.any([c.signal, abort.signal]) : abort.signal) : c.signal;
+  pace = new TransferPace({
+    clock: c.dst.clock,
+    digest: desc.digest,
+    size: desc.size,
+    source: { registry: c.src.registry, repository: c.srcRepo, limit: c.src.lowSpeed },
+    target: { registry: c.dst.registry, repository: c.dstRepo, limit: c.dst.lowSpeed },
+    received: () => source.received,
+    delivered: () => (onSent ? sent : verify.delivered),
+    onTrip: (e) => {
+      tooSlow = e;
+      verify.destroy(e);
+      abort?.abort(e);
+    },
+  });
+  try {
+    const uploading = uploadBlob(c.dst, c.dstRepo, session, desc, verify, { mode, ...(signal ? { signal } : {}), ...(onSent ? { onSent } : {}) }).catch(fail);
+    const piping = pipeInto(source, verify).catch(fail);
+    await Promise.allSettled([uploading, piping]);
+  } finally {
+    pace.stop();
+  }
+  if (tooSlow !== undefined) throw tooSlow;
   if (first !== undefined) throw first;
 }

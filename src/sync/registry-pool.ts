@@ -81,6 +81,8 @@ export class RegistryPool {
         credentials,
         maxConcurrency: settings.maxConcurrency,
         ...(settings.requestsPerSecond !== undefined ? { requestsPerSecond: settings.requestsPerSecond } : {}),
+        ...(settings.lowSpeedLimit !== undefined ? { lowSpeedLimit: settings.lowSpeedLimit } : {}),
+        ...(settings.lowSpeedTimeMs !== undefined ? { lowSpeedTimeMs: settings.lowSpeedTimeMs } : {}),
       },
       {
         logger: this.#o.logger,

@@ -24,6 +24,16 @@ export interface ResumableOptions {
   /** names the blob in errors: "blob sha256:… from registry r, repository a/b" */
   what?: string;
   onResume?: (offset: number, attempt: number, error: string) => void;
+  /** the body is paused because this stream's buffer is full (true), or flows again (false) */
+  onHeld?: (held: boolean) => void;
+  /** every byte has arrived (its consumer may still be reading them) */
+  onComplete?: () => void;
+}
+
+/** The stream `resumableSource` returns: a Readable that also counts what arrived. */
+export interface ResumableSource extends Readable {
+  /** bytes received from the network so far, including any skipped after a resume that ignored Range */
+  readonly received: number;
 }
 
 /**
@@ -34,12 +44,14 @@ export interface ResumableOptions {
  * Chunks are forwarded from the response body as they arrive, with the body paused while this stream's
  * buffer is full — no async iteration per chunk: a cold sync moves hundreds of megabytes through here.
  */
-export function resumableSource(o: ResumableOptions): Readable {
+export function resumableSource(o: ResumableOptions): ResumableSource {
   return new ResumableReadable(o);
 }
 
-class ResumableReadable extends Readable {
+class ResumableReadable extends Readable implements ResumableSource {
   readonly #o: ResumableOptions;
+  #received = 0;
+  #held = false;
   #body: Readable | undefined;
   #offset = 0;
   #skip = 0;
@@ -51,7 +63,15 @@ class ResumableReadable extends Readable {
     this.#o = o;
   }
 
+  get received(): number {
+    return this.#received;
+  }
+
   override _read(): void {
+    if (this.#held) {
+      this.#held = false;
+      this.#o.onHeld?.(false);
+    }
     if (this.#body) this.#body.resume();
     else if (!this.#opening) void this.#open();
   }
@@ -81,6 +101,7 @@ class ResumableReadable extends Readable {
     this.#body = body;
     body.on('data', (c: Buffer) => {
       let chunk = c;
+      this.#received += c.byteLength;
       if (this.#skip > 0) {
         const n = Math.min(this.#skip, chunk.byteLength);
         this.#skip -= n;
@@ -88,13 +109,21 @@ class ResumableReadable extends Readable {
         if (chunk.byteLength === 0) return;
       }
       this.#offset += chunk.byteLength;
-      if (!this.push(chunk)) body.pause();
+      if (!this.push(chunk)) {
+        body.pause();
+        if (!this.#held) {
+          this.#held = true;
+          this.#o.onHeld?.(true);
+        }
+      }
     });
     body.once('end', () => {
       if (this.#body !== body) return;
       this.#release();
-      if (this.#offset >= this.#o.size) this.push(null);
-      else void this.#broken(new FerryError('NETWORK_ERROR', `download${this.#o.what ? ` of ${this.#o.what}` : ''} ended early after ${this.#offset} of ${this.#o.size} bytes`));
+      if (this.#offset >= this.#o.size) {
+        this.#o.onComplete?.();
+        this.push(null);
+      } else void this.#broken(new FerryError('NETWORK_ERROR', `download${this.#o.what ? ` of ${this.#o.what}` : ''} ended early after ${this.#offset} of ${this.#o.size} bytes`));
     });
     body.once('error', (e: unknown) => {
       if (this.#body !== body) return;

@@ -278,6 +278,8 @@ describe('defaults and ferry additions', () => {
     certs-dir: /etc/ferry/harbor
     max-concurrency: 8
     requests-per-second: 2.5
+    low-speed-limit: 512
+    low-speed-time: 2m
 tasks:
   - name: t
     source: {registry: docker.io}
@@ -292,6 +294,8 @@ tasks:
     assert.deepEqual(hub?.credentials.map((c) => ({ ...c })), [{ username: 'second', password: 'pw2' }]);
     const harbor = r.config.registries['harbor.example.com'];
     assert.deepEqual([harbor?.skipTlsVerify, harbor?.certsDir, harbor?.maxConcurrency, harbor?.requestsPerSecond, harbor?.pullReserve], [true, '/etc/ferry/harbor', 8, 2.5, 10]);
+    assert.deepEqual([harbor?.lowSpeedLimit, harbor?.lowSpeedTimeMs], [512, 120_000]);
+    assert.deepEqual([hub?.lowSpeedLimit, hub?.lowSpeedTimeMs], [undefined, undefined], 'unset: the defaults apply when connecting');
     const t = r.config.tasks[0];
     assert.equal(t?.source.endpoint, 'http://127.0.0.1:5001');
     assert.equal(t?.source.httpFallback, false, 'an endpoint is used as written');

@@ -161,6 +161,65 @@ export function cutBody(body: Readable, cut: number, stall: boolean): Readable {
   return out;
 }
 
+/**
+ * A body that trickles: `bytes` of `body` every `everyMs` (a server behind a very slow link). Stops, and lets go
+ * of upstream, when `until` (the client's socket) closes.
+ */
+export function dripBody(body: Readable, bytes: number, everyMs: number, until?: { once(e: 'close', f: () => void): unknown }): Readable {
+  let pending = Buffer.alloc(0);
+  let ended = false;
+  body.on('data', (c: Buffer) => void (pending = Buffer.concat([pending, c])));
+  body.on('end', () => void (ended = true));
+  body.on('error', () => undefined);
+  const timer = setInterval(() => {
+    const piece = pending.subarray(0, bytes);
+    pending = pending.subarray(piece.byteLength);
+    if (piece.byteLength > 0) out.push(piece);
+    else if (ended) {
+      clearInterval(timer);
+      out.push(null);
+    }
+  }, everyMs);
+  const out = new Readable({
+    read() {},
+    destroy(err, cb) {
+      clearInterval(timer);
+      body.destroy();
+      cb(err);
+    },
+  });
+  until?.once('close', () => out.destroy());
+  return out;
+}
+
+/**
+ * Passes a stream on at most `bytes` every `everyMs` (a server reading an upload behind a slow link): its small
+ * buffers fill at once, and backpressure holds the sender back.
+ */
+export function throttle(bytes: number, everyMs: number): Transform {
+  let timer: NodeJS.Timeout | undefined;
+  return new Transform({
+    highWaterMark: bytes,
+    transform(chunk: Buffer, _e, cb) {
+      let at = 0;
+      const next = (): void => {
+        if (at >= chunk.byteLength) return cb();
+        timer = setTimeout(() => {
+          timer = undefined;
+          this.push(chunk.subarray(at, at + bytes));
+          at += bytes;
+          next();
+        }, everyMs);
+      };
+      next();
+    },
+    destroy(err, cb) {
+      clearTimeout(timer);
+      cb(err);
+    },
+  });
+}
+
 export function flipByteAt(at: number): Transform {
   let seen = 0;
   return new Transform({

@@ -51,6 +51,8 @@ export interface ProxyOptions {
   onRequest?: (req: IncomingMessage, record: ProxyRecord) => RequestDecision | Promise<RequestDecision>;
   /** Rewrite a forwarded response (status, headers, body stream). */
   transformResponse?: (req: IncomingMessage, res: UpstreamResponse) => UpstreamResponse | undefined | Promise<UpstreamResponse | undefined>;
+  /** Replace a forwarded request's body stream (e.g. to read an upload slowly). */
+  transformRequestBody?: (req: IncomingMessage) => Readable | undefined;
   /** Answer blob GETs with `307 Location: <cdn>/…?sig=…` (after checking the client may read the blob upstream). */
   redirectBlobsTo?: CdnHandle;
   /** Methods redirected in redirect mode (default ['GET']). */
@@ -99,7 +101,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     const upRes = await request(new URL(req.url ?? '/', up.origin).href, {
       method: req.method as Dispatcher.HttpMethod,
       headers: forwardHeaders(req.headers, up.host),
-      ...(hasBody ? { body: req } : {}),
+      ...(hasBody ? { body: o.transformRequestBody?.(req) ?? req } : {}),
       ...(o.upstream.dispatcher ? { dispatcher: o.upstream.dispatcher } : {}),
     });
     const headers: Record<string, string | string[] | undefined> = {};

@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
+import { parseGoDuration } from '../../config/duration.js';
 import { FerryError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { parsePlatform, ALL_PLATFORMS, type PlatformSelection } from '../../oci/platform.js';
 import { formatReference, parseReference } from '../../ref/reference.js';
 import { parseCredsFlag, staticCredentials } from '../../registry/auth/credentials.js';
 import { connectRegistry } from '../../registry/connect.js';
+import { MIN_LOW_SPEED_TIME_MS } from '../../registry/transport/low-speed.js';
 import { copyImage } from '../../sync/copy-image.js';
 import type { CopyEvent } from '../../sync/events.js';
 import { SyncEventBus } from '../../sync/run-events.js';
@@ -31,6 +33,9 @@ Options:
   --dest-cert-dir DIR          the same for the destination
   --src-endpoint URL           reach the source registry at another endpoint (a mirror)
   --dest-endpoint URL          reach the destination registry at another endpoint
+  --low-speed-limit BYTES      fail a blob moving slower than BYTES per second (default 1024; 0: no limit)
+  --low-speed-time DURATION    the span that rate is averaged over, e.g. 90s (default 60s); a slow
+                               blob is retried once, then the copy fails
   --force                      copy even when the destination already holds the image
   --json                       print the result as JSON
   -h, --help                   show this help`;
@@ -52,6 +57,8 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
       'dest-cert-dir': { type: 'string' },
       'src-endpoint': { type: 'string' },
       'dest-endpoint': { type: 'string' },
+      'low-speed-limit': { type: 'string' },
+      'low-speed-time': { type: 'string' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -66,6 +73,7 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   const srcRef = parseReference(strip(positionals[0]!));
   const dstRef = parseReference(strip(positionals[1]!), { defaultTag: srcRef.tag ?? null });
   const platforms = platformSelection(values.all ?? false, values.platform ?? []);
+  const lowSpeed = lowSpeedFlags(values['low-speed-limit'], values['low-speed-time']);
   const connect = (side: 'src' | 'dest', registry: string, creds: string | undefined) =>
     connectRegistry(
       registry,
@@ -78,6 +86,7 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
           certificate: `pass --${side}-tls-verify=false, or --${side}-cert-dir DIR with its CA certificate in DIR/ca.crt`,
           plainHttp: `if it really serves plain HTTP, pass --${side}-tls-verify=false, or --${side}-endpoint http://${registry}`,
         },
+        ...lowSpeed,
       },
       { logger },
     );
@@ -110,6 +119,24 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     stopHeapPhases?.();
     await Promise.all([src.close(), dst.close()]);
   }
+}
+
+/** `--low-speed-limit` (whole bytes per second) and `--low-speed-time` (a Go duration of at least 1s), as in `registries:`. */
+export function lowSpeedFlags(limit: string | undefined, time: string | undefined): { lowSpeedLimit?: number; lowSpeedTimeMs?: number } {
+  const out: { lowSpeedLimit?: number; lowSpeedTimeMs?: number } = {};
+  if (limit !== undefined) {
+    if (!/^\d+$/.test(limit.trim())) throw new FerryError('USAGE', `--low-speed-limit takes whole bytes per second, e.g. 1024 for 1 KiB/s or 0 for no limit; got "${limit}"`);
+    out.lowSpeedLimit = Number(limit.trim());
+  }
+  if (time !== undefined) {
+    const ns = parseGoDuration(time.trim());
+    const bare = /^\d+(\.\d+)?$/.test(time.trim()) ? `; write ${time.trim()}s for seconds` : '';
+    if (ns === undefined || ns / 1e6 < MIN_LOW_SPEED_TIME_MS) {
+      throw new FerryError('USAGE', `--low-speed-time takes a duration of at least 1s, such as 60s or 2m; got "${time}"${bare}`);
+    }
+    out.lowSpeedTimeMs = ns / 1e6;
+  }
+  return out;
 }
 
 function tlsFlag(v: string | undefined, name: string): boolean | undefined {

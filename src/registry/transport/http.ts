@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { rootCertificates } from 'node:tls';
 import { FerryError, type ErrorContext } from '../../errors.js';
 import type { TlsMaterial } from './certs-dir.js';
+import { LowSpeedMeter, lowSpeedEnabled, type LowSpeedLimit } from './low-speed.js';
 import { Agent, errors as undiciErrors, request } from './undici-core.js';
 
 /** One HTTP exchange as the registry layer sees it. Header names are lower-case. */
@@ -10,7 +11,8 @@ export interface HttpRequest {
   method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers: Record<string, string>;
-  body?: Uint8Array | Readable | null;
+  /** an Iterable is replayable and read piece by piece as the socket drains */
+  body?: Uint8Array | Readable | Iterable<Uint8Array> | null;
   signal?: AbortSignal;
 }
 
@@ -66,7 +68,8 @@ export function undiciHttp(dispatcher: Dispatcher): HttpFn {
         path,
         method: req.method,
         headers: req.headers,
-        body: req.body ?? null,
+        // undici accepts iterables; its types list only the other body kinds
+        body: (req.body ?? null) as Dispatcher.RequestOptions['body'],
         signal: req.signal,
       });
       return { status: res.statusCode, headers: res.headers as HttpResponse['headers'], body: res.body, url: req.url };
@@ -185,10 +188,24 @@ export function header(res: { headers: HttpResponse['headers'] }, name: string):
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** Reads a response body up to `limit` bytes; more is an error from `onTooLarge`. */
-export async function readBody(body: Readable, limit: number, onTooLarge: () => Error): Promise<Buffer> {
+/** A low-speed limit for `readBody`: checked as chunks arrive (an idle timeout covers a body that stops). */
+export interface BodyPace {
+  limit: LowSpeedLimit;
+  now: () => number;
+  /** the error for a body below the limit, given the measured rate */
+  onTooSlow: (bytesPerSecond: number) => Error;
+}
+
+/** Reads a response body up to `limit` bytes; more is an error from `onTooLarge`, too slow one from `pace`. */
+export async function readBody(body: Readable, limit: number, onTooLarge: () => Error, pace?: BodyPace): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let meter: LowSpeedMeter | undefined;
+  if (pace && lowSpeedEnabled(pace.limit)) {
+    meter = new LowSpeedMeter(pace.limit);
+    meter.setActive(true, pace.now());
+    meter.sample(0, pace.now());
+  }
   for await (const chunk of body) {
     const b = chunk as Buffer;
     size += b.byteLength;
@@ -197,6 +214,11 @@ export async function readBody(body: Readable, limit: number, onTooLarge: () => 
       throw onTooLarge();
     }
     chunks.push(b);
+    const slow = meter?.sample(size, (pace as BodyPace).now());
+    if (slow !== undefined) {
+      body.destroy();
+      throw (pace as BodyPace).onTooSlow(slow);
+    }
   }
   return Buffer.concat(chunks, size);
 }

@@ -1,0 +1,142 @@
+/**
+ * Slow bodies against real registries on loopback: a proxy drips one layer's download, or reads its upload
+ * slowly, far below a small low-speed limit (1000 B/s over 1 s). The copy fails with TRANSFER_TOO_SLOW naming
+ * registry, repository, digest and the measured rate, after exactly two attempts on that blob, and nothing is
+ * tagged. Real time, but short: each attempt trips about a second after its first byte.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isFerryError } from '../../src/errors.js';
+import { parseReference } from '../../src/ref/reference.js';
+import { getManifest } from '../../src/registry/manifests.js';
+import { BlobTransfers } from '../../src/sync/blob-transfers.js';
+import { copyImage } from '../../src/sync/copy-image.js';
+import { dripBody, throttle } from '../harness/faults.js';
+import { makeImage, pushImage } from '../harness/images.js';
+import { checkTarget, ferry, proxy, registry } from './helpers.js';
+
+const SLOW = { lowSpeedLimit: 1000, lowSpeedTimeMs: 1000 };
+
+describe('slow bodies', () => {
+  test('a blob download that trickles fails after one retry, naming registry, repository, digest and rate; nothing is tagged', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [40_000], seed: 'slow-down' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    const layer = img.blobs[1]!.digest;
+    // 30 bytes every 100 ms: 300 B/s, well under the limit, yet never silent long enough for an idle timeout
+    const p = await proxy({
+      upstream: { url: srcReg.url },
+      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes(`/blobs/${layer}`) ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
+    });
+    const src = await ferry(srcReg, { via: p.url, ...SLOW });
+    const dst = await ferry(dstReg, SLOW);
+    await assert.rejects(copyImage(src, parseReference(`${srcReg.host}/app/slow:v1`), dst, parseReference(`${dstReg.host}/mirror/slow:v1`)), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.ok(e.message.includes(`blob ${layer} from registry ${srcReg.host}, repository app/slow`), e.message);
+      assert.match(e.message, /arrived at (\d+) B\/s over 1s, below the low-speed limit of 1000 B\/s/);
+      assert.match(e.message, /again on its retry/);
+      const rate = Number(/arrived at (\d+) B\/s/.exec(e.message)?.[1]);
+      assert.ok(rate > 0 && rate < 1000, `measured ${rate} B/s`);
+      assert.equal(e.context.direction, 'download');
+      assert.equal(e.context.registry, srcReg.host);
+      assert.equal(e.context.digest, layer);
+      return true;
+    });
+    assert.equal(p.count({ method: 'GET', pathRegex: new RegExp(`/blobs/${layer}`) }), 2, 'the first attempt and one retry, no more');
+    assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
+  test('an upload the target reads slowly fails the same way, charged to the target, not the source', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    // larger than what loopback socket buffers take in at once, so the upload really waits on the target
+    const img = makeImage({ kind: 'oci', layers: [8_000_000], seed: 'slow-up' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    const layer = img.blobs[1]!.digest;
+    const isLayerUpload = (method?: string, url?: string): boolean => (method === 'PUT' || method === 'PATCH') && !!url?.includes('/blobs/uploads/') && !!url.includes(encodeURIComponent(layer));
+    const p = await proxy({
+      upstream: { url: dstReg.url },
+      transformRequestBody: (req) => (isLayerUpload(req.method, req.url) ? req.pipe(throttle(30, 100)) : undefined),
+    });
+    const src = await ferry(srcReg, SLOW);
+    const dst = await ferry(dstReg, { via: p.url, ...SLOW });
+    await assert.rejects(copyImage(src, parseReference(`${srcReg.host}/app/slow:v1`), dst, parseReference(`${dstReg.host}/mirror/slow:v1`)), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.ok(e.message.includes(`blob ${layer} to registry ${dstReg.host}, repository mirror/slow was accepted at`), e.message);
+      assert.match(e.message, /at \d+ B\/s over 1s, below the low-speed limit of 1000 B\/s/);
+      assert.equal(e.context.direction, 'upload');
+      assert.equal(e.context.registry, dstReg.host);
+      return true;
+    });
+    assert.equal(p.filter({ method: 'PUT' }).filter((r) => isLayerUpload(r.method, r.path)).length, 2, 'the first attempt and one retry, no more');
+    assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
+  test('a chunked upload the target reads slowly trips on the pieces it sends, not on whole chunks', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [6_000_000], seed: 'slow-chunks' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    const layer = img.blobs[1]!.digest;
+    const big = (req: { method?: string; headers: Record<string, unknown> }): boolean => req.method === 'PATCH' && Number(req.headers['content-length'] ?? 0) > 100_000;
+    const p = await proxy({ upstream: { url: dstReg.url }, transformRequestBody: (req) => (big(req) ? req.pipe(throttle(30, 100)) : undefined) });
+    const src = await ferry(srcReg, SLOW);
+    const dst = await ferry(dstReg, { via: p.url, ...SLOW });
+    const copy = copyImage(src, parseReference(`${srcReg.host}/app/slow:v1`), dst, parseReference(`${dstReg.host}/mirror/slow:v1`), { uploadMode: 'chunked' });
+    await assert.rejects(copy, (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.ok(e.message.includes(`blob ${layer} to registry ${dstReg.host}, repository mirror/slow was accepted at`), e.message);
+      return true;
+    });
+    assert.equal(p.filter({ method: 'PATCH' }).filter((r) => Number(r.headers['content-length'] ?? 0) > 100_000).length, 2, 'one first chunk per attempt');
+    assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
+  });
+
+  test('later images of the same run needing that blob fail at once, without a third attempt', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [40_000], seed: 'slow-shared' });
+    await pushImage(srcReg, 'app/slow', 'v1', img);
+    await pushImage(srcReg, 'app/slow', 'v2', img);
+    const layer = img.blobs[1]!.digest;
+    const p = await proxy({
+      upstream: { url: srcReg.url },
+      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes(`/blobs/${layer}`) ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
+    });
+    const src = await ferry(srcReg, { via: p.url, ...SLOW });
+    const dst = await ferry(dstReg, SLOW);
+    const transfers = new BlobTransfers();
+    const copy = (tag: string, repo: string) => copyImage(src, parseReference(`${srcReg.host}/app/slow:${tag}`), dst, parseReference(`${dstReg.host}/${repo}:${tag}`), { transfers });
+    const [a, b] = await Promise.allSettled([copy('v1', 'mirror/one'), copy('v2', 'mirror/two')]);
+    const c = await copy('v1', 'mirror/three').then(() => undefined, (e: unknown) => e);
+    for (const r of [a.status === 'rejected' ? a.reason : a, b.status === 'rejected' ? b.reason : b, c]) assert.ok(isFerryError(r, 'TRANSFER_TOO_SLOW'), String(r));
+    assert.equal(p.count({ method: 'GET', pathRegex: new RegExp(`/blobs/${layer}`) }), 2, 'one transfer, retried once, for all three images');
+    for (const repo of ['mirror/one', 'mirror/two', 'mirror/three']) assert.equal((await checkTarget(dstReg, repo, repo.endsWith('two') ? 'v2' : 'v1')).state, 'absent');
+  });
+
+  test('a manifest body that trickles fails the same way, after one retry', async () => {
+    const reg = await registry();
+    const img = makeImage({ kind: 'oci', layers: Array.from({ length: 12 }, () => 100), seed: 'slow-manifest' });
+    await pushImage(reg, 'app/slow', 'v1', img);
+    assert.ok(img.manifestBytes.byteLength > 1500, 'larger than the drip delivers in one span');
+    const p = await proxy({
+      upstream: { url: reg.url },
+      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes('/manifests/') ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
+    });
+    const c = await ferry(reg, { via: p.url, ...SLOW });
+    await assert.rejects(getManifest(c, 'app/slow', 'v1'), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
+      assert.match(e.message, new RegExp(`from registry ${reg.host}, repository app/slow, reference v1 arrived at \\d+ B/s over 1s, below the low-speed limit of 1000 B/s`));
+      return true;
+    });
+    assert.equal(p.count({ method: 'GET', pathRegex: /manifests/ }), 2);
+  });
+
+  test('a fast copy with the same small limit is not disturbed', async () => {
+    const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
+    const img = makeImage({ kind: 'oci', layers: [2_000_000], seed: 'fast' });
+    await pushImage(srcReg, 'app/fast', 'v1', img);
+    const src = await ferry(srcReg, SLOW);
+    const dst = await ferry(dstReg, SLOW);
+    const r = await copyImage(src, parseReference(`${srcReg.host}/app/fast:v1`), dst, parseReference(`${dstReg.host}/mirror/fast:v1`));
+    assert.equal(r.action, 'copied');
+    assert.equal((await checkTarget(dstReg, 'mirror/fast', 'v1')).state, 'complete');
+  });
+});
