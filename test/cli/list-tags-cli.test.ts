@@ -131,6 +131,20 @@ describe('ferry list-tags: digests, filters, names and errors', () => {
     assert.match(text.stdout, new RegExp(`^multi\\s+${digests.multi}$`, 'm'));
   });
 
+  test('--digests: a refused HEAD fails the command (exit 1, naming the tag), with no partial listing', async () => {
+    const via = await proxy({
+      upstream: reg,
+      onRequest: (req) =>
+        isManifestHead(req)
+          ? { respond: (res: ServerResponse) => void res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}') }
+          : 'pass',
+    });
+    const r = await ferry(['--endpoint', via.url, ...creds(reg), '--digests', `${reg.host}/team/app`]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /HEAD failed for registry .*, repository team\/app, reference [^,]+: HTTP 403.*lack permission/);
+  });
+
   test('--tags selects what ferry plan selects for the same tags: list, with the same reasons', async () => {
     const entries = ['semver: >=1.0.0 <3.0.0', 'regex: ^build-[0-9]+$', 'keep: ^[0-9.]+$|^build-.*', 'keep: latest 3', `1.0.0@${digests['2.0.0']}`, '9.9'];
     const tagArgs = entries.flatMap((e) => ['--tags', e]);
