@@ -7,6 +7,8 @@ export const USAGE = `ferry: container-image sync (a drop-in for dregsy)
 
 Usage:
   ferry copy SOURCE DEST [options]     copy one image (ferry copy --help)
+  ferry list-tags REPOSITORY [options] list a repository's tags, through a tags: filter with --tags
+                                       (ferry list-tags --help)
   ferry -config=FILE [-run=REGEX]      run a dregsy config (as dregsy does)
   ferry -config=FILE -once            run every selected task once, then exit (0, or 1 on errors)
   ferry sync --config FILE [--once] [--task REGEX] [--strict]
@@ -39,6 +41,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     switch (cmd) {
       case 'copy':
         return await (await import('./commands/copy.js')).copyCommand(rest, logger, out, heapPhases);
+      case 'list-tags':
+        return await (await import('./commands/list-tags.js')).listTagsCommand(rest, logger, out, err);
       case 'sync':
         return await sync(rest);
       case 'validate':

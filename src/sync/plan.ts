@@ -138,8 +138,8 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
   return { actions, toCopy: count('copy'), upToDate: count('up-to-date'), missing: count('missing'), failed: count('failed'), filteredOut: filtered.length, pulls, pullsEstimated };
 }
 
-/** Listed tags the filter did not select, each with the rule that left it out. */
-function filteredOut(filter: TagFilter, listed: readonly string[], selected: ReadonlySet<string>): PlannedAction[] {
+/** Listed tags the filter did not select, each with the rule that left it out (`ferry plan` and `ferry list-tags`). */
+export function filteredOut(filter: TagFilter, listed: readonly string[], selected: ReadonlySet<string>): Array<Extract<PlannedAction, { kind: 'filtered-out' }>> {
   const rest = [...new Set(listed)].filter((t) => !selected.has(t));
   if (rest.length === 0) return [];
   const specs = filter.specs;
@@ -148,15 +148,16 @@ function filteredOut(filter: TagFilter, listed: readonly string[], selected: Rea
   const beforeLimit = new Set(tagFilterFromSpecs(specs.filter((s) => s.kind !== 'keep-latest')).apply(listed).tags);
   const selectors = specs.filter((s) => s.kind === 'semver' || s.kind === 'regex');
   const matchedBySelection = new Set(tagFilterFromSpecs(selectors).apply(listed).tags);
-  return rest.map((tag): PlannedAction => {
+  return rest.map((tag) => {
     let reason: string;
     if (pinned.has(tag)) reason = 'pinned by digest: copied as the pin';
     else if (beforeLimit.has(tag)) reason = `beyond keep: latest ${filter.keepLatest} (older than the ${filter.keepLatest} newest selected)`;
     else if (selectors.length > 0 && !matchedBySelection.has(tag)) reason = `matches none of ${selectors.map((s) => `'${s.text}'`).join(', ')}`;
     else {
       const failing = keeps.filter((k) => !k.matcher.test(tag)).map((k) => `'${k.text}'`);
-      reason = failing.length > 0 ? `pruned by ${failing.join(', ')}` : 'not selected by the tags list';
+      // only a list of plain tags and digests selects nothing from the listing
+      reason = failing.length > 0 ? `pruned by ${failing.join(', ')}` : 'not named in the tags list (a list of only plain tags and digests copies just those)';
     }
-    return { kind: 'filtered-out', tag, reason };
+    return { kind: 'filtered-out' as const, tag, reason };
   });
 }

@@ -4,8 +4,6 @@ import { FerryError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { parsePlatform, ALL_PLATFORMS, type PlatformSelection } from '../../oci/platform.js';
 import { formatReference, parseReference } from '../../ref/reference.js';
-import { parseCredsFlag, staticCredentials } from '../../registry/auth/credentials.js';
-import { connectRegistry } from '../../registry/connect.js';
 import { MIN_LOW_SPEED_TIME_MS } from '../../registry/transport/low-speed.js';
 import { copyImage } from '../../sync/copy-image.js';
 import type { CopyEvent } from '../../sync/events.js';
@@ -13,6 +11,7 @@ import { SyncEventBus } from '../../sync/run-events.js';
 import { attachProgress } from '../../progress/progress.js';
 import { EXIT } from '../exit-codes.js';
 import type { TransferEvents } from '../heap-tuning.js';
+import { connectFromFlags, registryFlagOptions, stripDockerTransport } from '../registry-flags.js';
 
 export const COPY_USAGE = `Usage: ferry copy [options] SOURCE-IMAGE DESTINATION-IMAGE
 
@@ -47,16 +46,10 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     options: {
       all: { type: 'boolean', short: 'a' },
       platform: { type: 'string', multiple: true },
-      'src-creds': { type: 'string' },
+      ...registryFlagOptions('src-'),
+      ...registryFlagOptions('dest-'),
       screds: { type: 'string' },
-      'dest-creds': { type: 'string' },
       dcreds: { type: 'string' },
-      'src-tls-verify': { type: 'string' },
-      'dest-tls-verify': { type: 'string' },
-      'src-cert-dir': { type: 'string' },
-      'dest-cert-dir': { type: 'string' },
-      'src-endpoint': { type: 'string' },
-      'dest-endpoint': { type: 'string' },
       'low-speed-limit': { type: 'string' },
       'low-speed-time': { type: 'string' },
       force: { type: 'boolean' },
@@ -69,29 +62,12 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     return EXIT.ok;
   }
   if (positionals.length !== 2) throw new FerryError('USAGE', `ferry copy needs exactly two images, got ${positionals.length}\n\n${COPY_USAGE}`);
-  const strip = (s: string): string => s.replace(/^docker:\/\//, '');
-  const srcRef = parseReference(strip(positionals[0]!));
-  const dstRef = parseReference(strip(positionals[1]!), { defaultTag: srcRef.tag ?? null });
+  const srcRef = parseReference(stripDockerTransport(positionals[0]!));
+  const dstRef = parseReference(stripDockerTransport(positionals[1]!), { defaultTag: srcRef.tag ?? null });
   const platforms = platformSelection(values.all ?? false, values.platform ?? []);
   const lowSpeed = lowSpeedFlags(values['low-speed-limit'], values['low-speed-time']);
-  const connect = (side: 'src' | 'dest', registry: string, creds: string | undefined) =>
-    connectRegistry(
-      registry,
-      {
-        tlsVerify: tlsFlag(values[`${side}-tls-verify`], `--${side}-tls-verify`),
-        certDir: values[`${side}-cert-dir`],
-        endpoint: values[`${side}-endpoint`],
-        credentials: creds !== undefined ? staticCredentials(parseCredsFlag(creds)) : undefined,
-        tlsAdvice: {
-          certificate: `pass --${side}-tls-verify=false, or --${side}-cert-dir DIR with its CA certificate in DIR/ca.crt`,
-          plainHttp: `if it really serves plain HTTP, pass --${side}-tls-verify=false, or --${side}-endpoint http://${registry}`,
-        },
-        ...lowSpeed,
-      },
-      { logger },
-    );
-  const src = await connect('src', srcRef.registry, values['src-creds'] ?? values.screds);
-  const dst = await connect('dest', dstRef.registry, values['dest-creds'] ?? values.dcreds);
+  const src = await connectFromFlags(srcRef.registry, values, 'src-', logger, values['src-creds'] ?? values.screds, lowSpeed);
+  const dst = await connectFromFlags(dstRef.registry, values, 'dest-', logger, values['dest-creds'] ?? values.dcreds, lowSpeed);
   // live progress on a terminal (stderr); nothing when stderr is not a TTY
   const bus = new SyncEventBus();
   const stopProgress = attachProgress(bus, process.stderr);
@@ -137,13 +113,6 @@ export function lowSpeedFlags(limit: string | undefined, time: string | undefine
     out.lowSpeedTimeMs = ns / 1e6;
   }
   return out;
-}
-
-function tlsFlag(v: string | undefined, name: string): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (/^(true|1|yes)$/i.test(v)) return true;
-  if (/^(false|0|no)$/i.test(v)) return false;
-  throw new FerryError('USAGE', `${name} takes true or false, got "${v}"`);
 }
 
 export function platformSelection(all: boolean, specs: string[]): PlatformSelection {

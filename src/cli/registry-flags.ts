@@ -1,0 +1,81 @@
+/**
+ * skopeo-style flags that say how to reach one registry (`--creds`, `--tls-verify`, `--cert-dir`, `--endpoint`),
+ * shared by the commands that take image references on the command line: `ferry copy` has them twice, with the
+ * `src-` and `dest-` prefixes; `ferry list-tags` once, without a prefix.
+ */
+import { FerryError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { parseCredsFlag, staticCredentials } from '../registry/auth/credentials.js';
+import type { RegistryClient } from '../registry/client.js';
+import { connectRegistry, type RegistryOptions } from '../registry/connect.js';
+
+export type FlagPrefix = '' | 'src-' | 'dest-';
+
+type StringOption = { type: 'string' };
+
+/** The `parseArgs` options for one registry's flags, e.g. `--src-creds`, `--src-tls-verify`, … for 'src-'. */
+export function registryFlagOptions<P extends FlagPrefix>(prefix: P): Record<`${P}${'creds' | 'tls-verify' | 'cert-dir' | 'endpoint'}`, StringOption> {
+  const s: StringOption = { type: 'string' };
+  return { [`${prefix}creds`]: s, [`${prefix}tls-verify`]: s, [`${prefix}cert-dir`]: s, [`${prefix}endpoint`]: s } as Record<
+    `${P}${'creds' | 'tls-verify' | 'cert-dir' | 'endpoint'}`,
+    StringOption
+  >;
+}
+
+/** The values of one registry's flags, as `parseArgs` returns them. */
+export type RegistryFlagValues = Partial<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+
+/**
+ * A client for `registry` from the flags with `prefix`. `creds` overrides `--<prefix>creds` (copy's short
+ * spellings `--screds`/`--dcreds`).
+ */
+export function connectFromFlags(
+  registry: string,
+  values: RegistryFlagValues,
+  prefix: FlagPrefix,
+  logger: Logger,
+  creds?: string,
+  extra: Pick<RegistryOptions, 'lowSpeedLimit' | 'lowSpeedTimeMs'> = {},
+): Promise<RegistryClient> {
+  const str = (name: string): string | undefined => {
+    const v = values[`${prefix}${name}`];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const c = creds ?? str('creds');
+  return connectRegistry(
+    registry,
+    {
+      tlsVerify: tlsFlag(str('tls-verify'), `--${prefix}tls-verify`),
+      certDir: str('cert-dir'),
+      endpoint: str('endpoint'),
+      credentials: c !== undefined ? staticCredentials(parseCredsFlag(c)) : undefined,
+      // TLS errors give advice in this command's flags, not the config's keys
+      tlsAdvice: {
+        certificate: `pass --${prefix}tls-verify=false, or --${prefix}cert-dir DIR with its CA certificate in DIR/ca.crt`,
+        plainHttp: `if it really serves plain HTTP, pass --${prefix}tls-verify=false, or --${prefix}endpoint http://${registry}`,
+      },
+      ...extra,
+    },
+    { logger },
+  );
+}
+
+/** skopeo's boolean spelling for `--tls-verify=false`. */
+export function tlsFlag(v: string | undefined, name: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (/^(true|1|yes)$/i.test(v)) return true;
+  if (/^(false|0|no)$/i.test(v)) return false;
+  throw new FerryError('USAGE', `${name} takes true or false, got "${v}"`);
+}
+
+/**
+ * An image argument without its transport: `docker://` is optional, as in `ferry copy`; skopeo's other transports
+ * (oci:, dir:, docker-archive:, …) are refused with the reason.
+ */
+export function stripDockerTransport(arg: string): string {
+  if (arg.startsWith('docker://')) return arg.slice('docker://'.length);
+  // a host with a port (`oci:5000/repo`) is not a transport
+  const transport = /^(oci|oci-archive|dir|docker-archive|docker-daemon|containers-storage|sif|tarball):(?![0-9])/.exec(arg)?.[1];
+  if (transport) throw new FerryError('USAGE', `"${arg}": ferry reaches registries only (docker://); the ${transport}: transport is not supported`);
+  return arg;
+}
