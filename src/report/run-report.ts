@@ -1,5 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { runCounts, type ImageAction, type ImageReport, type RunCounts, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
 import { JsonArrayBlocks } from './json-array-blocks.js';
@@ -90,7 +91,7 @@ const IMAGE_INDENT = '        ';
 
 export interface RunReportOptions {
   bus: SyncEventBus;
-  /** write the JSON report here after every task run (atomically: temp file + rename) */
+  /** write the JSON report here after every task run (atomically: a new 0600 temp file with a random name + rename) */
   file?: string;
   /** for write errors, and the summary lines when `logSummaries` is set */
   logger?: Logger;
@@ -127,12 +128,15 @@ export function attachRunReport(o: RunReportOptions): RunReporter {
     const tasks = [...done.values()];
     const generatedAt = new Date(now()).toISOString();
     writing = writing.then(async () => {
+      // A new file under a random name in the same directory ('wx': never through a planted file or symlink),
+      // readable by the owner only, then renamed over the report.
+      const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
       try {
         await mkdir(dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, reportChunks(generatedAt, tasks));
+        await writeFile(tmp, reportChunks(generatedAt, tasks), { flag: 'wx', mode: 0o600 });
         await rename(tmp, file);
       } catch (err) {
+        await unlink(tmp).catch(() => undefined);
         o.logger?.error({ file, err: err instanceof Error ? err.message : String(err) }, 'cannot write the run report');
       }
     });
