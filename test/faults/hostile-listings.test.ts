@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { isFerryError, type FerryError } from '../../src/errors.js';
 import { dockerHubLister, harborLister } from '../../src/listers/index.js';
 import { MAX_API_BODY_BYTES, MAX_API_REPOSITORIES } from '../../src/listers/http-json.js';
+import { validatedLister } from '../../src/listers/validated.js';
 import { DEFAULT_LISTING_LIMITS, listCatalog, listTags } from '../../src/registry/listing.js';
 import { makeImage, pushImage } from '../harness/images.js';
 import type { RegistryHandle } from '../harness/registry.js';
@@ -118,5 +119,14 @@ describe('hostile listings', () => {
     const big = JSON.stringify([{ name: 'p/a', filler: 'x'.repeat(MAX_API_BODY_BYTES) }]);
     const harbor = await api((_req, res) => res.end(big));
     await assert.rejects(harborLister({ endpoint: harbor, project: 'p', credentials: async () => undefined, maxItems: null }).list(), refused(/sent more than/));
+  });
+
+  test('names from Hub, Harbor or index APIs that break the grammar are skipped with one escaped warning each', async () => {
+    const hub = await api((_req, res) => res.end(JSON.stringify({ next: null, results: [{ name: 'ok', namespace: 'ns' }, { name: '../etc', namespace: 'ns' }, { name: 'Bad\nName', namespace: 'ns' }, { name: '../etc', namespace: 'ns' }] })));
+    const warnings: string[] = [];
+    const logger = { trace() {}, debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''), child: () => logger };
+    const l = validatedLister(dockerHubLister({ namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub }), logger);
+    assert.deepEqual(await l.list(), ['ns/ok']);
+    assert.deepEqual(warnings, ['dockerhub ns listed an invalid repository name "ns/../etc"; skipping it', 'dockerhub ns listed an invalid repository name "ns/Bad\\nName"; skipping it']);
   });
 });
