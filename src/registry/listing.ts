@@ -1,5 +1,5 @@
 import { FerryError, statusOf, type ErrorContext } from '../errors.js';
-import { assertRepository, isValidRepository, isValidTag } from '../ref/reference.js';
+import { assertRepository, isValidTag } from '../ref/reference.js';
 import { escapeName } from '../safe-text.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
@@ -179,17 +179,15 @@ export async function* catalogPages(client: RegistryClient, opts: CatalogOptions
   const onInvalid = opts.onInvalid ?? ((err: FerryError) => client.logger.warn({ registry: client.registry, repository: err.context.repository }, err.message));
   for await (const page of paginate(client, `/v2/_catalog?n=${opts.pageSize ?? 100}`, ['registry:catalog:*'], 'repositories', { registry: client.registry }, opts.signal, opts.limits)) {
     yield page.filter((name) => {
-      if (isValidRepository(name)) return true;
-      // the escaped name breaks the grammar as the raw one did (escaping only adds "\\"), so this always throws
-      const shown = escapeName(name);
-      let why = `invalid repository name "${shown}" in the catalog of registry ${client.registry}`;
       try {
-        assertRepository(shown, ` in the catalog of registry ${client.registry}`);
+        assertRepository(name, ` in the catalog of registry ${client.registry}`);
+        return true;
       } catch (e) {
-        if (e instanceof FerryError) why = e.message;
+        // the message quotes the name escaped (control characters shown as \uXXXX)
+        const why = e instanceof FerryError ? e.message : `invalid repository name "${escapeName(name)}" in the catalog of registry ${client.registry}`;
+        onInvalid(new FerryError('REFERENCE_INVALID', `${why}; skipping it`, { registry: client.registry, repository: escapeName(name) }));
+        return false;
       }
-      onInvalid(new FerryError('REFERENCE_INVALID', `${why}; skipping it`, { registry: client.registry, repository: shown }));
-      return false;
     });
   }
 }

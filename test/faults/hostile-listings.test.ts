@@ -129,4 +129,12 @@ describe('hostile listings', () => {
     assert.deepEqual(await l.list(), ['ns/ok']);
     assert.deepEqual(warnings, ['dockerhub ns listed an invalid repository name "ns/../etc"; skipping it', 'dockerhub ns listed an invalid repository name "ns/Bad\\nName"; skipping it']);
   });
+
+  test('catalog names that break the grammar are skipped, quoted escaped', async () => {
+    const c = await rewriting(reg, /\/_catalog/, () => JSON.stringify({ repositories: ['ok/a', 'bad\u001b[2Jname', '../x'] }));
+    const seen: FerryError[] = [];
+    assert.deepEqual(await listCatalog(c, { onInvalid: (e) => seen.push(e) }), ['ok/a']);
+    assert.deepEqual(seen.map((e) => e.context.repository), ['bad\\u001b[2Jname', '../x']);
+    for (const e of seen) assert.doesNotMatch(e.message, /\u001b/);
+  });
 });
