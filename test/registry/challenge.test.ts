@@ -155,3 +155,8 @@ test('a header over 8 KiB is refused; 8 KiB is read', () => {
   assert.throws(() => parseChallenges(`${ok}x`), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'RESPONSE_INVALID' && /8193 characters.*8192/.test(e.message));
   assert.throws(() => parseChallenges([ok, 'Basic realm="x"']), /longer than the 8192/);
 });
+
+test('challenge scopes holding control or bidi characters are dropped', () => {
+  const [c] = parseChallenges('Bearer realm="https://a/token",scope="repository:a:pull repository:b\u001b[2J:pull repository:c\u202e:push"');
+  assert.deepEqual(challengeScopes(c!), ['repository:a:pull']);
+});

@@ -13,6 +13,7 @@
  */
 
 import { FerryError } from '../../errors.js';
+import { hasUnsafeText } from '../../safe-text.js';
 
 /** Longest `WWW-Authenticate` value read (all values together); a longer one fails the request. */
 export const MAX_CHALLENGE_HEADER = 8 * 1024;
@@ -186,9 +187,12 @@ function parseOne(s: string, counter: { steps: number }): Challenge[] {
   }
 }
 
-/** The space-separated scopes of a challenge's `scope` parameter (empty when there is none). */
+/**
+ * The space-separated scopes of a challenge's `scope` parameter (empty when there is none). Scopes holding control,
+ * zero-width or bidi characters are dropped: they are remote text that would reach token requests and messages.
+ */
 export function challengeScopes(c: Challenge): string[] {
   const scope = c.params['scope'];
   if (!scope) return [];
-  return scope.split(/\s+/).filter((x) => x !== '');
+  return scope.split(/\s+/).filter((x) => x !== '' && !hasUnsafeText(x));
 }
