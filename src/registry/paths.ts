@@ -9,9 +9,12 @@ import { escapeName } from '../safe-text.js';
  * `x/../../evil`): a name that breaks the grammar fails here, before any request.
  */
 
-/** One path segment, percent-encoded; `.` and `..` too, so no URL parser resolves them as dot segments. */
+/**
+ * One path segment, percent-encoded; `.` and `..` too, so no URL parser resolves them as dot segments. `:` stays
+ * as it is (RFC 3986 allows it in a segment, and digests are written `sha256:…` in every registry's paths).
+ */
 export function pathSegment(s: string): string {
-  const e = encodeURIComponent(s);
+  const e = encodeURIComponent(s).replace(/%3A/g, ':');
   return e === '.' ? '%2E' : e === '..' ? '%2E%2E' : e;
 }
 

@@ -8,8 +8,8 @@ const D = `sha256:${'a'.repeat(64)}`;
 describe('registry URL paths', () => {
   test('valid names build the distribution paths', () => {
     assert.equal(manifestPath('team/app', 'v1.2_3-x'), '/v2/team/app/manifests/v1.2_3-x');
-    assert.equal(manifestPath('library/redis', D), `/v2/library/redis/manifests/sha256%3A${'a'.repeat(64)}`);
-    assert.equal(blobPath('a/b', D), `/v2/a/b/blobs/sha256%3A${'a'.repeat(64)}`);
+    assert.equal(manifestPath('library/redis', D), `/v2/library/redis/manifests/sha256:${'a'.repeat(64)}`);
+    assert.equal(blobPath('a/b', D), `/v2/a/b/blobs/sha256:${'a'.repeat(64)}`);
     assert.equal(uploadsPath('a'), '/v2/a/blobs/uploads/');
     assert.equal(tagsListPath('a/b-c'), '/v2/a/b-c/tags/list');
   });
@@ -36,6 +36,7 @@ describe('registry URL paths', () => {
 
   test('every segment is percent-encoded, dot segments included', () => {
     assert.equal(pathSegment('a?b#c/d'), 'a%3Fb%23c%2Fd');
+    assert.equal(pathSegment('a:b'), 'a:b');
     assert.equal(pathSegment('..'), '%2E%2E');
     assert.equal(pathSegment('.'), '%2E');
   });
