@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { safeText } from '../safe-text.js';
 import { runCounts, type ImageAction, type ImageReport, type RunCounts, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
 import { JsonArrayBlocks } from './json-array-blocks.js';
 import { formatTaskSummary, summaryFields } from './summary.js';
@@ -43,8 +44,12 @@ export interface RunReport {
   tasks: ReportTask[];
 }
 
+/** Reasons and errors in the report are one line without control characters (they often quote a registry). */
+const MAX_REPORT_TEXT = 4096;
+
 export function reportImage(r: ImageReport): ReportImage {
   const failed = r.action === 'failed';
+  const reason = r.reason === undefined ? undefined : safeText(r.reason, MAX_REPORT_TEXT);
   return {
     task: r.task,
     mapping: r.mapping,
@@ -56,8 +61,8 @@ export function reportImage(r: ImageReport): ReportImage {
     bytes: r.bytes,
     durationMs: r.durationMs,
     pulls: r.pulls,
-    reason: failed ? null : (r.reason ?? null),
-    error: failed ? (r.reason ?? 'failed') : null,
+    reason: failed ? null : (reason ?? null),
+    error: failed ? (reason ?? 'failed') : null,
     errorCode: r.errorCode ?? null,
   };
 }
@@ -73,7 +78,7 @@ export function reportTaskHead(s: TaskRunSummary): ReportTaskHead {
     durationMs: Math.max(0, s.finishedAt - s.startedAt),
     ok: s.ok,
     ...runCounts(s),
-    error: s.error ?? null,
+    error: s.error === undefined ? null : safeText(s.error, MAX_REPORT_TEXT),
   };
 }
 

@@ -138,4 +138,17 @@ describe('run report', () => {
     const left = (await readdir(dir)).filter((n) => !['report.json', 'victim', `report.json.${process.pid}.tmp`, 'report.json.tmp', '.report.json.tmp'].includes(n));
     assert.deepEqual(left, [], 'no temporary file left behind');
   });
+
+  test('reasons and errors from registries reach the report as one line without control characters', () => {
+    const bus = new SyncEventBus();
+    const rep = attachRunReport({ bus, now: () => 0 });
+    const hostile = 'HTTP 500 \u001b[2Jboom\nforged: line\u202e';
+    const failed = image('hub', 0, 'failed', { reason: hostile });
+    bus.emit({ type: 'task-started', task: 'hub', at: 0 });
+    bus.emit({ type: 'image-finished', report: failed });
+    bus.emit({ type: 'task-finished', summary: summary('hub', 0, 1, [failed], { error: hostile }) });
+    const t = rep.report().tasks[0]!;
+    assert.equal(t.images[0]!.error, 'HTTP 500 [2Jboom forged: line');
+    assert.equal(t.error, 'HTTP 500 [2Jboom forged: line');
+  });
 });
