@@ -58,7 +58,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string, digest: Di
   try {
     json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (e) {
-    throw new FerryError('MANIFEST_INVALID', `manifest is not valid JSON (${describe(where)}): ${(e as Error).message}`, where);
+    throw new FerryError('MANIFEST_INVALID', `manifest is not valid JSON (${describe(where)}): ${safeText((e as Error).message, 200)}`, where);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new FerryError('MANIFEST_INVALID', `manifest is not a JSON object (${describe(where)})`, where);
