@@ -58,3 +58,16 @@ export function escapeName(s: string, max = 200): string {
 export function hasUnsafeText(s: string): boolean {
   return UNSAFE_ONE.test(s);
 }
+
+/**
+ * A log message: every unsafe character but the newline is dropped, and each line after the first is indented, so
+ * no text inside a message can pass for a log line of its own (the last guard; remote text is cleaned where it
+ * enters).
+ */
+export function safeLogMessage(s: string): string {
+  if (!UNSAFE_ONE.test(s)) return s;
+  return s
+    .replace(/\r\n?|[\u0085\u2028\u2029]/g, '\n')
+    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g, '') // eslint-disable-line no-control-regex
+    .replace(/\n/g, '\n    ');
+}

@@ -1,6 +1,7 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from './logger.js';
+import { safeLogMessage } from '../safe-text.js';
 
 export interface LogSettings {
   level?: string;
@@ -68,6 +69,12 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
     level: level === 'warning' ? 'warn' : level,
     // every line's fields pass through the deep redaction (child bindings too: see redactChildBindings)
     formatters: { log: (o: Record<string, unknown>) => redactSecrets(o) as Record<string, unknown> },
+    // messages: no control characters, continuation lines indented (no forged log lines, no terminal escapes)
+    hooks: {
+      logMethod(this: PinoLogger, args: Parameters<PinoLogger['info']>, method: (...a: unknown[]) => void) {
+        method.apply(this, args.map((a: unknown) => (typeof a === 'string' ? safeLogMessage(a) : a)));
+      },
+    },
     base: undefined,
     ...(methods ? { mixin: () => ({ method: callerMethod() }) } : {}),
   };

@@ -85,4 +85,16 @@ describe('logger (dregsy environment)', () => {
     for (let i = 0; i < 10_000; i++) deep = { n: deep };
     assert.ok(!JSON.stringify(redactSecrets(deep)).includes('bottom'));
   });
+
+  test('messages carry no control characters, and no line of a message can pass for a log line', () => {
+    for (const format of ['json', 'text']) {
+      const c = capture();
+      const log = createLogger({ destination: c.stream, colors: false }, { LOG_FORMAT: format });
+      log.warn({ registry: 'r' }, 'registry said \u001b[2J\u001b[31mboom\r\n[2026-01-01 00:00:00] INFO: forged\u202e');
+      const out = c.text();
+      assert.ok(!out.includes('\u001b') && !out.includes('\u202e') && !out.includes('\r'), `${format}: ${JSON.stringify(out)}`);
+      const lines = out.split('\n').filter((l) => l !== '');
+      assert.ok(!lines.some((l) => l.startsWith('[2026-01-01')), `${format}: forged line: ${JSON.stringify(out)}`);
+    }
+  });
 });
