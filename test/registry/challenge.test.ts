@@ -141,11 +141,11 @@ for (const [name, make] of Object.entries(ADVERSARIAL)) {
   });
 }
 
-test('linear: a 16 KiB adversarial header parses well under 100 ms (a quadratic parser took 810 ms)', () => {
+test('linear: a 16 KiB adversarial header parses in under 250 ms (the quadratic parser took 810-1200 ms; the linear one about 20 ms)', () => {
   const header = `x ${'a/'.repeat(8 * 1024)} b`;
   const start = performance.now();
   parseChallenges(header, { maxLength: Infinity });
-  assert.ok(performance.now() - start < 100, `${performance.now() - start} ms`);
+  assert.ok(performance.now() - start < 250, `${performance.now() - start} ms`);
 });
 
 test('a header over 8 KiB is refused; 8 KiB is read', () => {
