@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # ferry: container-image sync daemon (a drop-in for dregsy's image).
 #   docker run -d --rm --name ferry -v /path/to/config.yaml:/config.yaml IMAGE
-# The default command reads /config.yaml and serves /metrics, /healthz, /readyz, /status and the status page on :9090.
+# The default command reads /config.yaml and serves /metrics, /healthz, /readyz, /status and the status page on :9090
+# (every interface, explicitly: a bare port would bind 127.0.0.1 only).
 
 FROM node:20-alpine AS build
 WORKDIR /src

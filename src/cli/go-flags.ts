@@ -1,9 +1,10 @@
 import { FerryError } from '../errors.js';
 
-export type FlagKind = 'string' | 'bool';
+/** `list`: a string flag that may be repeated; its values are collected in order. */
+export type FlagKind = 'string' | 'bool' | 'list';
 
 export interface ParsedFlags {
-  values: Record<string, string | boolean>;
+  values: Record<string, string | boolean | string[]>;
   /** arguments after the flags (Go stops at the first non-flag) */
   rest: string[];
 }
@@ -14,7 +15,11 @@ export interface ParsedFlags {
  * `aliases` maps other spellings to a flag name. Throws FerryError USAGE like Go's "flag provided but not defined".
  */
 export function parseGoFlags(argv: readonly string[], spec: Readonly<Record<string, FlagKind>>, aliases: Readonly<Record<string, string>> = {}): ParsedFlags {
-  const values: Record<string, string | boolean> = {};
+  const values: Record<string, string | boolean | string[]> = {};
+  const set = (name: string, kind: FlagKind, v: string): void => {
+    if (kind !== 'list') values[name] = v;
+    else values[name] = [...((values[name] as string[] | undefined) ?? []), v];
+  };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -38,11 +43,11 @@ export function parseGoFlags(argv: readonly string[], spec: Readonly<Record<stri
         else if (/^(0|f|F|false|FALSE|False)$/.test(v)) values[name] = false;
         else throw new FerryError('USAGE', `invalid boolean value "${v}" for -${given}: parse error`);
       }
-    } else if (eq >= 0) values[name] = body.slice(eq + 1);
+    } else if (eq >= 0) set(name, kind, body.slice(eq + 1));
     else {
       const next = argv[i + 1];
       if (next === undefined) throw new FerryError('USAGE', `flag needs an argument: -${given}`);
-      values[name] = next;
+      set(name, kind, next);
       i++;
     }
   }

@@ -1,6 +1,6 @@
 import { FerryError } from '../errors.js';
 import type { Credentials } from '../registry/auth/credentials.js';
-import { fetchJson } from './http-json.js';
+import { checkRepositoryCount, fetchJson } from './http-json.js';
 import type { FetchFn, RepositoryLister } from './types.js';
 
 export const HUB_API = 'https://hub.docker.com';
@@ -58,6 +58,7 @@ export function dockerHubLister(o: DockerHubListerOptions): RepositoryLister {
         for (const r of page.results ?? []) {
           if (!r.name || (r.repository_type && r.repository_type !== 'image')) continue;
           out.push(`${r.namespace ?? namespace}/${r.name}`);
+          checkRepositoryCount(out.length, `listing Docker Hub namespace ${namespace}`);
           if (o.maxItems && out.length >= o.maxItems) return out;
         }
         url = page.next ?? undefined;

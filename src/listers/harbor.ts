@@ -1,6 +1,6 @@
 import type { Credentials } from '../registry/auth/credentials.js';
 import { basicHeader } from '../registry/auth/credentials.js';
-import { fetchJson } from './http-json.js';
+import { checkRepositoryCount, fetchJson } from './http-json.js';
 import type { FetchFn, RepositoryLister } from './types.js';
 
 /**
@@ -30,6 +30,7 @@ export function harborLister(o: {
         for (const r of list) {
           if (typeof r.name !== 'string') continue;
           out.push(r.name);
+          checkRepositoryCount(out.length, `listing Harbor project ${o.project}`);
           if (o.maxItems && out.length >= o.maxItems) return out;
         }
         if (list.length < 100) break;

@@ -9,6 +9,8 @@ import { dockerHubLister } from './dockerhub.js';
 import { harborLister } from './harbor.js';
 import { indexLister } from './index-search.js';
 import { literalNamespace, type FetchFn, type RepositoryLister } from './types.js';
+import { validatedLister } from './validated.js';
+import type { Logger } from '../log/logger.js';
 
 export { cachedLister, catalogLister, dockerHubLister, harborLister, indexLister, literalNamespace };
 export type { FetchFn, RepositoryLister };
@@ -23,6 +25,8 @@ export interface TaskListerDeps {
   fetch?: FetchFn;
   /** API origins, for tests */
   hubApi?: string;
+  /** warnings about invalid listed names */
+  logger?: Logger;
   hubIndex?: string;
 }
 
@@ -46,7 +50,7 @@ export class TaskListers {
     const key = type === 'dockerhub' || type === 'harbor' ? `${type}:${ns ?? ''}` : type;
     let l = this.#cache.get(key);
     if (!l) {
-      l = cachedLister(this.#make(type, ns, cfg?.search), this.deps.settings.cacheDurationMs, this.deps.clock);
+      l = cachedLister(validatedLister(this.#make(type, ns, cfg?.search), this.deps.logger), this.deps.settings.cacheDurationMs, this.deps.clock);
       this.#cache.set(key, l);
     }
     return l;

@@ -1,6 +1,7 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
 import type { Logger } from './logger.js';
+import { safeLogMessage } from '../safe-text.js';
 
 export interface LogSettings {
   level?: string;
@@ -11,22 +12,49 @@ export interface LogSettings {
   destination?: NodeJS.WritableStream;
 }
 
-/** Paths whose values never reach a log line, whatever a caller passes. */
-export const REDACT_PATHS = [
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  'auth',
-  '*.auth',
-  'credentials',
-  '*.credentials',
-  'identityToken',
-  '*.identityToken',
-];
+/**
+ * Field names whose values never reach a log line, at any depth and in any case; `-` and `_` are ignored, so
+ * `Authorization`, `x-registry-auth`'s `auth`, `identity_token` and `PASSWORD` all match. A name matches when,
+ * lower-cased without `-`/`_`, it is one of `SECRET_KEYS` or ends with one of `SECRET_SUFFIXES`.
+ */
+export const SECRET_KEYS = ['auth', 'authorization', 'proxyauthorization', 'cookie', 'setcookie', 'apikey', 'privatekey', 'credential', 'credentials'];
+export const SECRET_SUFFIXES = ['password', 'passwd', 'secret', 'token', 'auth'];
+export const REDACTED = '[redacted]';
+/** Objects nested deeper than this are replaced whole (a log line has no business being that deep). */
+const MAX_DEPTH = 32;
+
+const secretKeys = new Set(SECRET_KEYS);
+
+export function isSecretKey(key: string): boolean {
+  const k = key.toLowerCase().replace(/[-_]/g, '');
+  return secretKeys.has(k) || SECRET_SUFFIXES.some((s) => k.endsWith(s));
+}
+
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A copy of `v` with the value of every secret-named field replaced by `[redacted]`, in nested objects and arrays
+ * at any depth. Other objects (errors, buffers, dates) are kept as they are; cycles become `[circular]`.
+ */
+export function redactSecrets(v: unknown, depth = 0, seen: WeakSet<object> = new WeakSet()): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (!Array.isArray(v) && !isPlain(v)) return v;
+  if (seen.has(v)) return '[circular]';
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  seen.add(v);
+  let out: unknown;
+  if (Array.isArray(v)) out = v.map((x) => redactSecrets(x, depth + 1, seen));
+  else {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = isSecretKey(k) && x !== undefined && x !== null ? REDACTED : redactSecrets(x, depth + 1, seen);
+    out = o;
+  }
+  seen.delete(v);
+  return out;
+}
 
 /**
  * The process logger: readable text by default (as `docker logs` shows it), JSON with LOG_FORMAT=json.
@@ -39,7 +67,14 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
   const methods = s.methods ?? truthy(env.LOG_METHODS);
   const opts = {
     level: level === 'warning' ? 'warn' : level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // every line's fields pass through the deep redaction (child bindings too: see redactChildBindings)
+    formatters: { log: (o: Record<string, unknown>) => redactSecrets(o) as Record<string, unknown> },
+    // messages: no control characters, continuation lines indented (no forged log lines, no terminal escapes)
+    hooks: {
+      logMethod(this: PinoLogger, args: Parameters<PinoLogger['info']>, method: (...a: unknown[]) => void) {
+        method.apply(this, args.map((a: unknown) => (typeof a === 'string' ? safeLogMessage(a) : a)));
+      },
+    },
     base: undefined,
     ...(methods ? { mixin: () => ({ method: callerMethod() }) } : {}),
   };
@@ -51,7 +86,23 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
     const stream = pretty({ destination: dest as never, colorize, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss', ignore: 'pid,hostname', singleLine: true, sync: true });
     logger = pino(opts, stream);
   }
+  redactChildBindings(logger);
   return logger as unknown as Logger;
+}
+
+/**
+ * pino applies no formatter to a child's bindings, so `child()` redacts them first. Children are created with
+ * `Object.create(parent)`, so they inherit this `child` too.
+ */
+function redactChildBindings(logger: PinoLogger): void {
+  const child = logger.child;
+  Object.defineProperty(logger, 'child', {
+    value: function (this: PinoLogger, bindings: Record<string, unknown>, options?: Parameters<PinoLogger['child']>[1]) {
+      return child.call(this, redactSecrets(bindings) as Record<string, unknown>, options);
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 function truthy(v: string | undefined): boolean {

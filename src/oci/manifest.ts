@@ -3,6 +3,7 @@ import { FerryError, type ErrorContext } from '../errors.js';
 import { isDigest, type Digest } from '../ref/digest.js';
 import '../zod-messages.js';
 import { baseMediaType, IMAGE_TYPES, INDEX_TYPES, MT, SCHEMA1_TYPES } from './media-types.js';
+import { escapeName, safeText } from '../safe-text.js';
 
 /** An OCI descriptor. Unknown fields are kept (loose objects) so nothing is lost when an index is rewritten. */
 export const Descriptor = z.looseObject({
@@ -57,7 +58,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string, digest: Di
   try {
     json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (e) {
-    throw new FerryError('MANIFEST_INVALID', `manifest is not valid JSON (${describe(where)}): ${(e as Error).message}`, where);
+    throw new FerryError('MANIFEST_INVALID', `manifest is not valid JSON (${describe(where)}): ${safeText((e as Error).message, 200)}`, where);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new FerryError('MANIFEST_INVALID', `manifest is not a JSON object (${describe(where)})`, where);
@@ -67,7 +68,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string, digest: Di
   if (field !== undefined && header !== '' && field !== header) {
     throw new FerryError(
       'MEDIA_TYPE_MISMATCH',
-      `manifest says mediaType "${field}" but the registry sent Content-Type "${header}" (${describe(where)}); refusing an ambiguous manifest`,
+      `manifest says mediaType "${escapeName(field, 100)}" but the registry sent Content-Type "${escapeName(header, 100)}" (${describe(where)}); refusing an ambiguous manifest`,
       where,
     );
   }
@@ -91,13 +92,13 @@ export function parseManifest(bytes: Uint8Array, contentType: string, digest: Di
     if (!r.success) throw invalid(r.error, where);
     return { kind: 'image', mediaType: mediaType || MT.ociManifest, digest, bytes, body: r.data };
   }
-  throw new FerryError('UNSUPPORTED_MEDIA_TYPE', `unsupported manifest media type "${mediaType || header}" (${describe(where)})`, where);
+  throw new FerryError('UNSUPPORTED_MEDIA_TYPE', `unsupported manifest media type "${escapeName(mediaType || header, 100)}" (${describe(where)})`, where);
 }
 
 function invalid(err: z.core.$ZodError, where: ErrorContext): FerryError {
   const first = err.issues[0];
   const path = first ? first.path.join('.') : '';
-  return new FerryError('MANIFEST_INVALID', `manifest is malformed at "${path}": ${first?.message ?? 'invalid'} (${describe(where)})`, where);
+  return new FerryError('MANIFEST_INVALID', `manifest is malformed at "${escapeName(path, 100)}": ${safeText(first?.message ?? 'invalid', 200)} (${describe(where)})`, where);
 }
 
 function describe(where: ErrorContext): string {

@@ -1,4 +1,5 @@
 import { FerryError } from '../errors.js';
+import { escapeName } from '../safe-text.js';
 import { isDigest, type Digest } from './digest.js';
 import { canonicalRegistry, DOCKER_HUB, isDockerHub, normalizeHubRepository } from './docker-hub.js';
 
@@ -38,15 +39,15 @@ export function assertRepository(repository: string, where = ''): void {
   else if (/[A-Z]/.test(repository)) why = 'repository names must be lower case';
   else if (repository.includes('..') || repository.includes('//')) why = 'empty or ".." path components are not allowed';
   else if (repository.length > 255) why = 'it is longer than 255 characters';
-  throw new FerryError('REFERENCE_INVALID', `invalid repository name "${repository}"${where}: ${why}`, { repository });
+  throw new FerryError('REFERENCE_INVALID', `invalid repository name "${escapeName(repository)}"${where}: ${why}`, { repository: escapeName(repository) });
 }
 
 export function assertTag(tag: string, where = ''): void {
   if (!isValidTag(tag)) {
     throw new FerryError(
       'REFERENCE_INVALID',
-      `invalid tag "${tag}"${where}: a tag is 1 to 128 characters of letters, digits, "_", "." and "-", not starting with "." or "-"`,
-      { reference: tag },
+      `invalid tag "${escapeName(tag)}"${where}: a tag is 1 to 128 characters of letters, digits, "_", "." and "-", not starting with "." or "-"`,
+      { reference: escapeName(tag) },
     );
   }
 }
@@ -70,7 +71,7 @@ export function parseReference(input: string, opts: { defaultTag?: string | null
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!isDigest(digest)) {
-      throw new FerryError('REFERENCE_INVALID', `invalid digest "${digest}" in reference "${input}": expected sha256:<64 lowercase hex>`);
+      throw new FerryError('REFERENCE_INVALID', `invalid digest "${escapeName(digest)}" in reference "${escapeName(input)}": expected sha256:<64 lowercase hex>`);
     }
   }
   let registry = DOCKER_HUB;
@@ -79,7 +80,7 @@ export function parseReference(input: string, opts: { defaultTag?: string | null
     registry = rest.slice(0, slash);
     rest = rest.slice(slash + 1);
     if (!isValidRegistryHost(registry)) {
-      throw new FerryError('REFERENCE_INVALID', `invalid registry "${registry}" in reference "${input}"`);
+      throw new FerryError('REFERENCE_INVALID', `invalid registry "${escapeName(registry)}" in reference "${escapeName(input)}"`);
     }
   }
   let tag: string | undefined;
@@ -87,9 +88,9 @@ export function parseReference(input: string, opts: { defaultTag?: string | null
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    assertTag(tag, ` in reference "${input}"`);
+    assertTag(tag, ` in reference "${escapeName(input)}"`);
   }
-  assertRepository(rest, ` in reference "${input}"`);
+  assertRepository(rest, ` in reference "${escapeName(input)}"`);
   const canonical = canonicalRegistry(registry);
   const repository = isDockerHub(canonical) ? normalizeHubRepository(rest) : rest;
   if (tag === undefined && digest === undefined && opts.defaultTag !== null) tag = opts.defaultTag ?? 'latest';

@@ -4,6 +4,7 @@ import type { Digest } from '../ref/digest.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
 import { drain, header } from './transport/http.js';
+import { blobPath, uploadsPath } from './paths.js';
 
 const pull = (repo: string): string[] => [repositoryScope(repo, ['pull'])];
 
@@ -16,7 +17,7 @@ export async function headBlob(
 ): Promise<number | undefined> {
   const res = await client.send({
     method: 'HEAD',
-    path: `/v2/${repository}/blobs/${digest}`,
+    path: blobPath(repository, digest),
     scopes: opts.push ? [repositoryScope(repository, ['pull', 'push'])] : pull(repository),
     expect: [200, 404],
     followRedirects: true,
@@ -52,7 +53,7 @@ export async function openBlob(
   const ctx: ErrorContext = { registry: client.registry, repository, digest };
   const res = await client.send({
     method: 'GET',
-    path: `/v2/${repository}/blobs/${digest}`,
+    path: blobPath(repository, digest),
     scopes: pull(repository),
     headers,
     expect: [200, 206],
@@ -93,7 +94,7 @@ export async function mountBlob(
   const q = new URLSearchParams({ mount: digest, from });
   const res = await client.send({
     method: 'POST',
-    path: `/v2/${repository}/blobs/uploads/?${q.toString()}`,
+    path: `${uploadsPath(repository)}?${q.toString()}`,
     // A mount from the repository itself needs no second scope (and so no token of its own).
     scopes: from === repository ? [repositoryScope(repository, ['pull', 'push'])] : [repositoryScope(repository, ['pull', 'push']), repositoryScope(from, ['pull'])],
     headers: { 'content-length': '0' },

@@ -10,6 +10,8 @@
  * Registries are untrusted: codes and messages are reduced to one line without control characters, and bounded.
  */
 
+import { safeText } from '../safe-text.js';
+
 export interface RegistryErrorDetail {
   code: string;
   message?: string;
@@ -30,11 +32,7 @@ const MAX_ERRORS = 20;
 
 /** One line: control characters dropped, whitespace collapsed, at most `max` characters (ending in `…` if cut). */
 function oneLine(s: string, max = MAX_TEXT): string {
-  // eslint-disable-next-line no-control-regex
-  const t = s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  return safeText(s, max);
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', '#39': "'" };

@@ -1,11 +1,30 @@
 import { FerryError, statusOf, type ErrorContext } from '../errors.js';
-import { assertRepository } from '../ref/reference.js';
+import { assertRepository, isValidTag } from '../ref/reference.js';
+import { escapeName } from '../safe-text.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
+import { tagsListPath } from './paths.js';
 import { parseNextLink } from './transport/link.js';
 
-/** Pages are parsed one at a time; a single page over this size is refused. */
-const MAX_PAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Caps against hostile or broken listings (docs/security.md): a listing that goes over one fails with
+ * RESPONSE_INVALID naming the registry, the repository and the cap.
+ */
+export interface ListingLimits {
+  /** one page's body (default 16 MiB); pages are parsed one at a time */
+  maxPageBytes: number;
+  /** entries of one tag listing, counted across pages (default 100,000) */
+  maxTags: number;
+  /** entries of one `_catalog` listing, counted across pages (default 100,000) */
+  maxRepositories: number;
+}
+
+export const DEFAULT_LISTING_LIMITS: Readonly<ListingLimits> = Object.freeze({
+  maxPageBytes: 16 * 1024 * 1024,
+  maxTags: 100_000,
+  maxRepositories: 100_000,
+});
+
 /** A listing that needs more pages than this is treated as a loop. */
 const MAX_PAGES = 10_000;
 
@@ -20,8 +39,13 @@ async function* paginate(
   scopes: string[],
   field: 'tags' | 'repositories',
   ctx: ErrorContext,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  limits: Partial<ListingLimits> = {},
 ): AsyncGenerator<string[]> {
+  const maxPageBytes = limits.maxPageBytes ?? DEFAULT_LISTING_LIMITS.maxPageBytes;
+  const maxEntries = field === 'tags' ? (limits.maxTags ?? DEFAULT_LISTING_LIMITS.maxTags) : (limits.maxRepositories ?? DEFAULT_LISTING_LIMITS.maxRepositories);
+  const where = ctx.repository ? ` for repository ${ctx.repository}` : '';
+  let total = 0;
   const visited = new Set<string>();
   let url: string | undefined = client.url(firstPath);
   let seenEntries: Set<string> | undefined = new Set<string>();
@@ -30,8 +54,8 @@ async function* paginate(
       throw new FerryError('PAGINATION_LOOP', `registry ${client.registry} keeps paginating ${field} (${page} pages, next link seen before); stopping`, ctx);
     }
     visited.add(url);
-    const { res, bytes } = await client.fetchBody({ method: 'GET', path: url, scopes, expect: [200], context: ctx, signal }, MAX_PAGE_BYTES, () =>
-      new FerryError('RESPONSE_INVALID', `a ${field} page from registry ${client.registry} is larger than ${MAX_PAGE_BYTES} bytes`, ctx),
+    const { res, bytes } = await client.fetchBody({ method: 'GET', path: url, scopes, expect: [200], context: ctx, signal }, maxPageBytes, () =>
+      new FerryError('RESPONSE_INVALID', `a ${field} page from registry ${client.registry}${where} is larger than ${maxPageBytes} bytes; refusing the listing`, ctx),
     );
     const text = bytes.toString('utf8');
     let entries: unknown;
@@ -45,6 +69,14 @@ async function* paginate(
       throw new FerryError('RESPONSE_INVALID', `registry ${client.registry} sent a malformed ${field} list${ctx.repository ? ` for ${ctx.repository}` : ''}`, ctx);
     }
     const list = entries as string[];
+    total += list.length;
+    if (total > maxEntries) {
+      throw new FerryError(
+        'RESPONSE_INVALID',
+        `registry ${client.registry} lists more than ${maxEntries} ${field}${where}; ferry refuses listings over this cap (a broken or hostile registry?)`,
+        ctx,
+      );
+    }
     const next = parseNextLink(res.headers.link, url);
     if (seenEntries) {
       // A non-empty page that brings nothing new means the server ignores `last`: stop.
@@ -61,12 +93,24 @@ async function* paginate(
   }
 }
 
-/** All tags of a repository, deduplicated, in the order first seen. */
-export async function listTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<string[]> {
-  return [...(await tagSet(client, repository, { signal }))];
+export interface TagListOptions {
+  signal?: AbortSignal;
+  /** caps (defaults: DEFAULT_LISTING_LIMITS) */
+  limits?: Partial<ListingLimits>;
+  /**
+   * Called once per listing for each listed tag that breaks distribution's grammar (`y?digest=…`, `z#frag`,
+   * `x/../evil`), with an error naming registry, repository and the escaped tag; the tag is skipped (default: a
+   * warning on the client's logger).
+   */
+  onInvalid?: (err: FerryError) => void;
 }
 
-async function tagSet(client: RegistryClient, repository: string, opts: { signal?: AbortSignal; push?: boolean }): Promise<Set<string>> {
+/** All valid tags of a repository, deduplicated, in the order first seen; invalid tags are skipped with a warning. */
+export async function listTags(client: RegistryClient, repository: string, signal?: AbortSignal, opts: Omit<TagListOptions, 'signal'> = {}): Promise<string[]> {
+  return [...(await tagSet(client, repository, { ...opts, ...(signal ? { signal } : {}) }))];
+}
+
+async function tagSet(client: RegistryClient, repository: string, opts: TagListOptions & { push?: boolean }): Promise<Set<string>> {
   const out = new Set<string>();
   for await (const page of tagPages(client, repository, opts)) {
     for (const t of page) out.add(t);
@@ -81,7 +125,7 @@ async function tagSet(client: RegistryClient, repository: string, opts: { signal
  */
 export async function targetTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<Set<string>> {
   try {
-    return await tagSet(client, repository, { signal, push: true });
+    return await tagSet(client, repository, { push: true, ...(signal ? { signal } : {}) });
   } catch (e) {
     if (statusOf(e) === 404) return new Set();
     throw e;
@@ -91,17 +135,38 @@ export async function targetTags(client: RegistryClient, repository: string, sig
 /**
  * Tags page by page, for filtering huge repositories without holding every tag: only the page in hand and the
  * pagination guards stay in memory. `pageSize` asks for `n` per page (registries may cap it). `push` asks with
- * the pull and push scope (a target's token), instead of pull alone.
+ * the pull and push scope (a target's token), instead of pull alone. Tags that break the grammar are left out
+ * (see `TagListOptions.onInvalid`).
  */
-export function tagPages(client: RegistryClient, repository: string, opts: { pageSize?: number; signal?: AbortSignal; push?: boolean } = {}): AsyncGenerator<string[]> {
+export async function* tagPages(client: RegistryClient, repository: string, opts: TagListOptions & { pageSize?: number; push?: boolean } = {}): AsyncGenerator<string[]> {
   const q = opts.pageSize ? `?n=${opts.pageSize}` : '';
   const scope = repositoryScope(repository, opts.push ? ['pull', 'push'] : ['pull']);
-  return paginate(client, `/v2/${repository}/tags/list${q}`, [scope], 'tags', { registry: client.registry, repository }, opts.signal);
+  const ctx = { registry: client.registry, repository };
+  const onInvalid = opts.onInvalid ?? ((err: FerryError) => client.logger.warn({ registry: client.registry, repository, tag: err.context.reference }, err.message));
+  const warned = new Set<string>();
+  for await (const page of paginate(client, `${tagsListPath(repository)}${q}`, [scope], 'tags', ctx, opts.signal, opts.limits)) {
+    yield page.filter((tag) => {
+      if (isValidTag(tag)) return true;
+      if (!warned.has(tag)) {
+        warned.add(tag);
+        const shown = escapeName(tag);
+        onInvalid(
+          new FerryError('REFERENCE_INVALID', `registry ${client.registry} lists an invalid tag "${shown}" in repository ${repository}; skipping it`, {
+            ...ctx,
+            reference: shown,
+          }),
+        );
+      }
+      return false;
+    });
+  }
 }
 
 export interface CatalogOptions {
   pageSize?: number;
   signal?: AbortSignal;
+  /** caps (defaults: DEFAULT_LISTING_LIMITS) */
+  limits?: Partial<ListingLimits>;
   /**
    * Called for each repository name that breaks the grammar (`..`, upper case, leading `/`, …) with an error
    * naming registry and repository; the name is skipped (default: logged as a warning by the client's logger).
@@ -112,14 +177,15 @@ export interface CatalogOptions {
 /** Repositories from `_catalog`, page by page (n as asked; distribution caps it at 1000); invalid names are skipped. */
 export async function* catalogPages(client: RegistryClient, opts: CatalogOptions = {}): AsyncGenerator<string[]> {
   const onInvalid = opts.onInvalid ?? ((err: FerryError) => client.logger.warn({ registry: client.registry, repository: err.context.repository }, err.message));
-  for await (const page of paginate(client, `/v2/_catalog?n=${opts.pageSize ?? 100}`, ['registry:catalog:*'], 'repositories', { registry: client.registry }, opts.signal)) {
+  for await (const page of paginate(client, `/v2/_catalog?n=${opts.pageSize ?? 100}`, ['registry:catalog:*'], 'repositories', { registry: client.registry }, opts.signal, opts.limits)) {
     yield page.filter((name) => {
       try {
         assertRepository(name, ` in the catalog of registry ${client.registry}`);
         return true;
       } catch (e) {
-        const err = e instanceof FerryError ? e : new FerryError('REFERENCE_INVALID', String(e));
-        onInvalid(new FerryError('REFERENCE_INVALID', `${err.message}; skipping it`, { registry: client.registry, repository: name }));
+        // the message quotes the name escaped (control characters shown as \uXXXX)
+        const why = e instanceof FerryError ? e.message : `invalid repository name "${escapeName(name)}" in the catalog of registry ${client.registry}`;
+        onInvalid(new FerryError('REFERENCE_INVALID', `${why}; skipping it`, { registry: client.registry, repository: escapeName(name) }));
         return false;
       }
     });

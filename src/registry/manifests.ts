@@ -5,6 +5,7 @@ import { baseMediaType, MANIFEST_ACCEPT } from '../oci/media-types.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
 import { drain, header, type HttpResponse } from './transport/http.js';
+import { manifestPath } from './paths.js';
 
 /** Manifests larger than this are refused (distribution's own limit; the spec's minimum). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -34,7 +35,7 @@ export async function headManifest(
 ): Promise<(Omit<ManifestHead, 'digest'> & { digest: Digest | undefined }) | undefined> {
   const res = await client.send({
     method: 'HEAD',
-    path: `/v2/${repository}/manifests/${reference}`,
+    path: manifestPath(repository, reference),
     scopes: opts.push ? pullPush(repository) : pull(repository),
     headers: { accept: MANIFEST_ACCEPT },
     expect: [200, 404],
@@ -66,7 +67,7 @@ export async function getManifest(
       const { res, bytes } = await client.fetchBody(
         {
           method: 'GET',
-          path: `/v2/${repository}/manifests/${reference}`,
+          path: manifestPath(repository, reference),
           scopes: pull(repository),
           headers: { accept: MANIFEST_ACCEPT },
           expect: [200],
@@ -136,7 +137,7 @@ export async function putManifest(
   const ctx = where(client, repository, reference);
   const res = await client.send({
     method: 'PUT',
-    path: `/v2/${repository}/manifests/${reference}`,
+    path: manifestPath(repository, reference),
     scopes: pullPush(repository),
     headers: { 'content-type': manifest.mediaType, 'content-length': String(manifest.bytes.byteLength) },
     body: manifest.bytes,

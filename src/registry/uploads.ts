@@ -5,6 +5,7 @@ import { repositoryScope } from './auth/scope.js';
 import { uploadLocation } from './blobs.js';
 import type { RegistryClient } from './client.js';
 import { drain, header } from './transport/http.js';
+import { uploadsPath } from './paths.js';
 
 /** Blobs up to this size go in one PUT with Content-Length; larger ones in one streamed PATCH, then PUT. */
 export const MONOLITHIC_MAX_BYTES = 64 * 1024 * 1024;
@@ -23,7 +24,7 @@ const pushScope = (repo: string): string[] => [repositoryScope(repo, ['pull', 'p
 export async function startUpload(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<UploadSession> {
   const res = await client.send({
     method: 'POST',
-    path: `/v2/${repository}/blobs/uploads/`,
+    path: uploadsPath(repository),
     scopes: pushScope(repository),
     headers: { 'content-length': '0' },
     expect: [202],

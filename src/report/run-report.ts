@@ -1,6 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { safeText } from '../safe-text.js';
 import { runCounts, type ImageAction, type ImageReport, type RunCounts, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
 import { JsonArrayBlocks } from './json-array-blocks.js';
 import { formatTaskSummary, summaryFields } from './summary.js';
@@ -42,8 +44,12 @@ export interface RunReport {
   tasks: ReportTask[];
 }
 
+/** Reasons and errors in the report are one line without control characters (they often quote a registry). */
+const MAX_REPORT_TEXT = 4096;
+
 export function reportImage(r: ImageReport): ReportImage {
   const failed = r.action === 'failed';
+  const reason = r.reason === undefined ? undefined : safeText(r.reason, MAX_REPORT_TEXT);
   return {
     task: r.task,
     mapping: r.mapping,
@@ -55,8 +61,8 @@ export function reportImage(r: ImageReport): ReportImage {
     bytes: r.bytes,
     durationMs: r.durationMs,
     pulls: r.pulls,
-    reason: failed ? null : (r.reason ?? null),
-    error: failed ? (r.reason ?? 'failed') : null,
+    reason: failed ? null : (reason ?? null),
+    error: failed ? (reason ?? 'failed') : null,
     errorCode: r.errorCode ?? null,
   };
 }
@@ -72,7 +78,7 @@ export function reportTaskHead(s: TaskRunSummary): ReportTaskHead {
     durationMs: Math.max(0, s.finishedAt - s.startedAt),
     ok: s.ok,
     ...runCounts(s),
-    error: s.error ?? null,
+    error: s.error === undefined ? null : safeText(s.error, MAX_REPORT_TEXT),
   };
 }
 
@@ -90,7 +96,7 @@ const IMAGE_INDENT = '        ';
 
 export interface RunReportOptions {
   bus: SyncEventBus;
-  /** write the JSON report here after every task run (atomically: temp file + rename) */
+  /** write the JSON report here after every task run (atomically: a new 0600 temp file with a random name + rename) */
   file?: string;
   /** for write errors, and the summary lines when `logSummaries` is set */
   logger?: Logger;
@@ -127,12 +133,15 @@ export function attachRunReport(o: RunReportOptions): RunReporter {
     const tasks = [...done.values()];
     const generatedAt = new Date(now()).toISOString();
     writing = writing.then(async () => {
+      // A new file under a random name in the same directory ('wx': never through a planted file or symlink),
+      // readable by the owner only, then renamed over the report.
+      const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
       try {
         await mkdir(dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, reportChunks(generatedAt, tasks));
+        await writeFile(tmp, reportChunks(generatedAt, tasks), { flag: 'wx', mode: 0o600 });
         await rename(tmp, file);
       } catch (err) {
+        await unlink(tmp).catch(() => undefined);
         o.logger?.error({ file, err: err instanceof Error ? err.message : String(err) }, 'cannot write the run report');
       }
     });

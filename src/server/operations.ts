@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { FerryError } from '../errors.js';
 import { attachProgress } from '../progress/progress.js';
 import type { Logger } from '../log/logger.js';
 import { attachRunReport } from '../report/run-report.js';
@@ -8,6 +10,10 @@ export interface OperationsOptions {
   bus: SyncEventBus;
   /** `--listen ADDR`: serve /metrics, /healthz, /readyz, /status and the status page */
   listen?: string;
+  /** `--listen-host NAME` (repeatable): host names `/` and `/status` answer to, besides IP literals and localhost */
+  listenHosts?: string[];
+  /** `--listen-token-file FILE`: a bearer token that `/` and `/status` require */
+  listenTokenFile?: string;
   /** `--report FILE`: the JSON run report, rewritten after every task run */
   reportFile?: string;
   /** live progress on this stream when it is a terminal (nothing otherwise) */
@@ -37,14 +43,26 @@ export async function setupOperations(o: OperationsOptions): Promise<Operations>
       closers.push(() => rep.close());
     }
     let server: OpsServer | undefined;
+    if (o.listen === undefined && (o.listenHosts?.length || o.listenTokenFile !== undefined)) {
+      throw new FerryError('USAGE', '--listen-host and --listen-token-file need --listen ADDR');
+    }
     if (o.listen !== undefined) {
+      const token = o.listenTokenFile === undefined ? undefined : await readToken(o.listenTokenFile);
       // Loaded only when asked for: prom-client and the status page cost memory a one-off run does not need.
       const [{ startOpsServer }, { createMetrics }, { StatusStore }] = await Promise.all([
         import('./http-server.js'),
         import('./metrics.js'),
         import('./status-store.js'),
       ]);
-      server = await startOpsServer({ listen: o.listen, bus: o.bus, store: new StatusStore(), metrics: createMetrics(), logger: o.logger });
+      server = await startOpsServer({
+        listen: o.listen,
+        bus: o.bus,
+        store: new StatusStore(),
+        metrics: createMetrics(),
+        logger: o.logger,
+        ...(o.listenHosts ? { allowedHosts: o.listenHosts } : {}),
+        ...(token !== undefined ? { token } : {}),
+      });
       closers.push(() => server?.close());
     }
     return { ...(server ? { server } : {}), close };
@@ -52,4 +70,19 @@ export async function setupOperations(o: OperationsOptions): Promise<Operations>
     await close();
     throw e;
   }
+}
+
+/** The token in `--listen-token-file` (surrounding whitespace and newlines removed); never echoed in errors. */
+async function readToken(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new FerryError('USAGE', `--listen-token-file ${file}: cannot read it (${code})`);
+  }
+  const token = text.trim();
+  if (token === '') throw new FerryError('USAGE', `--listen-token-file ${file} is empty: put the token in it`);
+  if (/\s/.test(token)) throw new FerryError('USAGE', `--listen-token-file ${file} holds whitespace inside the token: use one line without spaces`);
+  return token;
 }

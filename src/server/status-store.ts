@@ -1,7 +1,10 @@
+import { safeText } from '../safe-text.js';
 import { runCounts, type BudgetSnapshot, type ImageAction, type ImageReport, type RunCounts, type SyncEvent, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
 
 /** How many failed images a task keeps (per run) for the status page; the run report has all of them. */
 const MAX_ERRORS = 50;
+/** Error text shown in `/status` is one line of at most this many characters (it often quotes a registry). */
+export const MAX_STATUS_ERROR = 300;
 
 export interface ImageError {
   mapping: number;
@@ -160,7 +163,7 @@ export class StatusStore {
         this.taskFinished(e.summary);
         break;
       case 'task-skipped':
-        this.task(e.task).lastSkip = { at: this.now(), reason: e.reason };
+        this.task(e.task).lastSkip = { at: this.now(), reason: safeText(e.reason, MAX_STATUS_ERROR) };
         break;
       case 'budget':
         this.budget(e.snapshot);
@@ -251,7 +254,7 @@ export class StatusStore {
     if (r.action === 'failed') {
       c.failed++;
       if (c.errors.length < MAX_ERRORS) {
-        const err: ImageError = { mapping: r.mapping, source: r.source, target: r.target, message: r.reason ?? 'failed' };
+        const err: ImageError = { mapping: r.mapping, source: r.source, target: r.target, message: safeText(r.reason ?? 'failed', MAX_STATUS_ERROR) };
         if (r.errorCode !== undefined) err.code = r.errorCode;
         c.errors.push(err);
       }
@@ -270,7 +273,7 @@ export class StatusStore {
       errors: c?.errors ?? [],
       mappings: c ? [...c.mappings.values()].sort((a, b) => a.mapping - b.mapping) : [],
     };
-    if (s.error !== undefined) run.error = s.error;
+    if (s.error !== undefined) run.error = safeText(s.error, MAX_STATUS_ERROR);
     t.lastRun = run;
     if (s.ok) t.lastSuccessAt = s.finishedAt;
     delete t.current;

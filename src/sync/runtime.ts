@@ -68,6 +68,7 @@ export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
         ...(deps.hubApi ? { hubApi: deps.hubApi } : {}),
         ...(deps.hubIndex ? { hubIndex: deps.hubIndex } : {}),
+        logger: deps.logger,
       });
       listers.set(key, l);
     }

@@ -61,6 +61,8 @@ describe('container image', () => {
     assert.equal(cmd[0], '-config=/config.yaml');
     const listen = cmd.find((a) => a.startsWith('-listen='));
     assert.ok(listen, 'the default command serves /healthz for the HEALTHCHECK');
+    // a bare port binds loopback only, which a published container port cannot reach: all interfaces must be explicit
+    assert.match(listen, /^-listen=(?:0\.0\.0\.0)?:\d+$/, 'the image listens on every interface explicitly');
     const port = listen.split(':').at(-1);
     assert.match(one('HEALTHCHECK'), new RegExp(`http://127\\.0\\.0\\.1:${port}/healthz`));
     const dockerignore = await readFile(join(ROOT, '.dockerignore'), 'utf8');

@@ -118,3 +118,45 @@ for (const c of scopeCases) {
     assert.deepEqual(challengeScopes({ scheme: 'bearer', params: c.params }), c.want);
   });
 }
+
+// issue 14 item 6: the parser is linear, and a header over 8 KiB is refused
+const ADVERSARIAL: Record<string, (n: number) => string> = {
+  'token68 look-ahead runs (a/a/a/… b)': (n) => `x ${'a/'.repeat(n / 2)} b`,
+  'many schemes (a a a …)': (n) => `x ${'a '.repeat(n / 2)}`,
+  'commas (,a,a …)': (n) => `x ${',a'.repeat(n / 2)}`,
+  'quotes (a"a"…)': (n) => `x ${'a"'.repeat(n / 2)}`,
+  'padding (a=====… b)': (n) => `x a${'='.repeat(n)} b`,
+  'params (a=a=a=…)': (n) => `x ${'a='.repeat(n / 2)}`,
+  'unterminated quote': (n) => `Bearer realm="${'a'.repeat(n)}`,
+  'escapes (\\\\\\\\…)': (n) => `Bearer realm="${'\\'.repeat(n)}"`,
+};
+
+for (const [name, make] of Object.entries(ADVERSARIAL)) {
+  test(`linear: ${name} — steps grow with the length, not its square`, async () => {
+    const { parseChallengesCounted } = await import('../../src/registry/auth/challenge.js');
+    const small = parseChallengesCounted(make(16 * 1024), { maxLength: Infinity }).steps;
+    const big = parseChallengesCounted(make(64 * 1024), { maxLength: Infinity }).steps;
+    assert.ok(small <= 8 * 16 * 1024, `${small} steps for 16 KiB`);
+    assert.ok(big <= 4.5 * small, `4x the input took ${big / small}x the steps`);
+  });
+}
+
+test('linear: a 16 KiB adversarial header parses in under 250 ms (the quadratic parser took 810-1200 ms; the linear one about 20 ms)', () => {
+  const header = `x ${'a/'.repeat(8 * 1024)} b`;
+  const start = performance.now();
+  parseChallenges(header, { maxLength: Infinity });
+  assert.ok(performance.now() - start < 250, `${performance.now() - start} ms`);
+});
+
+test('a header over 8 KiB is refused; 8 KiB is read', () => {
+  const ok = `Bearer realm="https://a/token",service="${'s'.repeat(8 * 1024 - 41)}"`;
+  assert.equal(ok.length, 8 * 1024);
+  assert.equal(parseChallenges(ok).length, 1);
+  assert.throws(() => parseChallenges(`${ok}x`), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'RESPONSE_INVALID' && /8193 characters.*8192/.test(e.message));
+  assert.throws(() => parseChallenges([ok, 'Basic realm="x"']), /longer than the 8192/);
+});
+
+test('challenge scopes holding control or bidi characters are dropped', () => {
+  const [c] = parseChallenges('Bearer realm="https://a/token",scope="repository:a:pull repository:b\u001b[2J:pull repository:c\u202e:push"');
+  assert.deepEqual(challengeScopes(c!), ['repository:a:pull']);
+});

@@ -1,6 +1,6 @@
 /** The --report JSON file and the one-line task summary, from synthetic sync events. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -118,5 +118,37 @@ describe('run report', () => {
     emitRun(bus, 'hub', 0, 1, [image('hub', 0, 'copied')]);
     await rep.close();
     assert.ok(lines.some((l) => l.level === 'error' && l.msg === 'cannot write the run report'));
+  });
+
+  test('written to a new 0600 file with a random name, never through a planted symlink, then renamed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-report-'));
+    const file = join(dir, 'report.json');
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'untouched');
+    // the names an attacker could predict: the old `<file>.<pid>.tmp` and friends
+    for (const name of [`report.json.${process.pid}.tmp`, 'report.json.tmp', '.report.json.tmp']) await symlink(victim, join(dir, name));
+    const bus = new SyncEventBus();
+    const rep = attachRunReport({ bus, file, now: () => 0 });
+    emitRun(bus, 'hub', 0, 1, [image('hub', 0, 'copied')]);
+    emitRun(bus, 'hub', 1, 2, [image('hub', 0, 'up-to-date')]);
+    await rep.close();
+    assert.equal(await readFile(victim, 'utf8'), 'untouched');
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((JSON.parse(await readFile(file, 'utf8')) as RunReport).tasks[0]!.images[0]!.action, 'up-to-date');
+    const left = (await readdir(dir)).filter((n) => !['report.json', 'victim', `report.json.${process.pid}.tmp`, 'report.json.tmp', '.report.json.tmp'].includes(n));
+    assert.deepEqual(left, [], 'no temporary file left behind');
+  });
+
+  test('reasons and errors from registries reach the report as one line without control characters', () => {
+    const bus = new SyncEventBus();
+    const rep = attachRunReport({ bus, now: () => 0 });
+    const hostile = 'HTTP 500 \u001b[2Jboom\nforged: line\u202e';
+    const failed = image('hub', 0, 'failed', { reason: hostile });
+    bus.emit({ type: 'task-started', task: 'hub', at: 0 });
+    bus.emit({ type: 'image-finished', report: failed });
+    bus.emit({ type: 'task-finished', summary: summary('hub', 0, 1, [failed], { error: hostile }) });
+    const t = rep.report().tasks[0]!;
+    assert.equal(t.images[0]!.error, 'HTTP 500 [2Jboom forged: line');
+    assert.equal(t.error, 'HTTP 500 [2Jboom forged: line');
   });
 });

@@ -16,7 +16,8 @@ describe('ops HTTP server', () => {
   test('listen addresses', () => {
     assert.deepEqual(parseListenAddress('127.0.0.1:9090'), { host: '127.0.0.1', port: 9090 });
     assert.deepEqual(parseListenAddress(':9090'), { host: undefined, port: 9090 });
-    assert.deepEqual(parseListenAddress('9090'), { host: undefined, port: 9090 });
+    assert.deepEqual(parseListenAddress('9090'), { host: '127.0.0.1', port: 9090 }, 'a bare port is loopback only');
+    assert.deepEqual(parseListenAddress('0.0.0.0:9090'), { host: '0.0.0.0', port: 9090 });
     assert.deepEqual(parseListenAddress('[::1]:9090'), { host: '::1', port: 9090 });
     assert.deepEqual(parseListenAddress('localhost:0'), { host: 'localhost', port: 0 });
     for (const bad of ['', 'x', '127.0.0.1', '1.2.3.4:99999', 'http://a:1']) assert.throws(() => parseListenAddress(bad), /--listen takes HOST:PORT/, bad);

@@ -97,3 +97,12 @@ describe('selectPlatforms', () => {
   test('a missing platform names what exists', () =>
     assert.throws(() => selectPlatforms(m, { kind: 'some', platforms: [{ os: 'linux', architecture: 's390x' }] }, 'src'), /no linux\/s390x image \(it has: linux\/amd64, linux\/arm64\/v8\)/));
 });
+
+test('a manifest that is not JSON: the parser error quoting its bytes reaches the message as one safe line', () => {
+  const bytes = Buffer.from('{"x": \u001b[2J\nforged line}');
+  assert.throws(
+    () => parseManifest(bytes, 'application/vnd.oci.image.manifest.v1+json', `sha256:${'0'.repeat(64)}`, { registry: 'r', repository: 'a', reference: 'v1' }),
+    // eslint-disable-next-line no-control-regex
+    (e: unknown) => e instanceof Error && /not valid JSON/.test(e.message) && !/[\u0000-\u001f]/.test(e.message),
+  );
+});

@@ -72,3 +72,14 @@ describe('isLoopbackHost', async () => {
   }
   test('config uses the same rule', () => assert.ok(isLoopback('LOCALHOST') && isLoopback('[::1]') && !isLoopback('example.com')));
 });
+
+test('invalid references from a config or the CLI are refused with the name escaped (issue 14)', async () => {
+  const { parseReference } = await import('../../src/ref/reference.js');
+  for (const bad of ['host.example/a:y?digest=sha256:00', 'host.example/a:z#frag', 'host.example/a:x/../../../evil/manifests/pwn', 'host.example/a:t\u001b[31m', 'host.example/a\nb:v1']) {
+    assert.throws(
+      () => parseReference(bad),
+      (e: unknown) => e instanceof Error && 'code' in e && e.code === 'REFERENCE_INVALID' && !/[\u0000-\u001f]/.test(e.message),
+      JSON.stringify(bad),
+    );
+  }
+});

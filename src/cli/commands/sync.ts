@@ -14,9 +14,9 @@ import { loadForCli } from '../load-for-cli.js';
 import { VERSION } from '../version.js';
 
 export { VERSION };
-export const SYNOPSIS = 'synopsis: ferry -config={config file} [-run {task name regex}] [-once] [-listen ADDR] [-report FILE]\n       ferry sync --config FILE [--once] [--task REGEX] [--strict] [--listen ADDR] [--report FILE]';
+export const SYNOPSIS = 'synopsis: ferry -config={config file} [-run {task name regex}] [-once] [-listen ADDR] [-listen-host NAME]... [-listen-token-file FILE] [-report FILE]\n       ferry sync --config FILE [--once] [--task REGEX] [--strict] [--listen ADDR] [--listen-host NAME]... [--listen-token-file FILE] [--report FILE]';
 
-const SPEC = { config: 'string', run: 'string', once: 'bool', strict: 'bool', help: 'bool', listen: 'string', report: 'string' } as const;
+const SPEC = { config: 'string', run: 'string', once: 'bool', strict: 'bool', help: 'bool', listen: 'string', 'listen-host': 'list', 'listen-token-file': 'string', report: 'string' } as const;
 const ALIASES = { task: 'run', h: 'help' };
 
 export interface SyncCommandDeps {
@@ -64,6 +64,8 @@ export async function syncCommand(argv: string[], deps: SyncCommandDeps): Promis
     bus,
     logger,
     ...(typeof v.listen === 'string' ? { listen: v.listen } : {}),
+    ...(Array.isArray(v['listen-host']) ? { listenHosts: v['listen-host'] } : {}),
+    ...(typeof v['listen-token-file'] === 'string' ? { listenTokenFile: v['listen-token-file'] } : {}),
     ...(typeof v.report === 'string' ? { reportFile: v.report } : {}),
     ...(v.once === true ? { progressStream: process.stderr } : {}),
   });

@@ -6,7 +6,17 @@
  * looking at what follows a token: `token =` is a parameter, anything else starts a new challenge.
  * Quoted strings may hold commas and `\` escapes (`scope="repository:a:pull,push"`).
  * Garbage never throws: the parser skips what it cannot read and returns the challenges it could.
+ *
+ * The header comes from the network, so parsing is linear in its length (every scanner moves forward; a failed
+ * token68 look-ahead is remembered so it is never rescanned), and a header over `MAX_CHALLENGE_HEADER` characters
+ * is refused outright.
  */
+
+import { FerryError } from '../../errors.js';
+import { hasUnsafeText } from '../../safe-text.js';
+
+/** Longest `WWW-Authenticate` value read (all values together); a longer one fails the request. */
+export const MAX_CHALLENGE_HEADER = 8 * 1024;
 
 export interface Challenge {
   /** Lower-cased scheme: 'bearer' | 'basic' | other. */
@@ -27,31 +37,61 @@ function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\t' || c === '\r' || c === '\n';
 }
 
-/** Parses one or several `WWW-Authenticate` header values into challenges, in order. */
-export function parseChallenges(header: string | string[] | undefined): Challenge[] {
-  if (header === undefined) return [];
-  if (Array.isArray(header)) return header.flatMap((h) => (typeof h === 'string' ? parseOne(h) : []));
-  return typeof header === 'string' ? parseOne(header) : [];
+/**
+ * Parses one or several `WWW-Authenticate` header values into challenges, in order. Throws RESPONSE_INVALID for a
+ * header over `maxLength` characters (default `MAX_CHALLENGE_HEADER`).
+ */
+export function parseChallenges(header: string | string[] | undefined, opts: { maxLength?: number } = {}): Challenge[] {
+  return parseChallengesCounted(header, opts).challenges;
 }
 
-function parseOne(s: string): Challenge[] {
+/** `parseChallenges`, also returning how many characters its scanners stepped over (linearity tests). */
+export function parseChallengesCounted(header: string | string[] | undefined, opts: { maxLength?: number } = {}): { challenges: Challenge[]; steps: number } {
+  if (header === undefined) return { challenges: [], steps: 0 };
+  const values = (Array.isArray(header) ? header : [header]).filter((h): h is string => typeof h === 'string');
+  const max = opts.maxLength ?? MAX_CHALLENGE_HEADER;
+  const length = values.reduce((n, v) => n + v.length, 0);
+  if (length > max) {
+    throw new FerryError(
+      'RESPONSE_INVALID',
+      `a WWW-Authenticate header of ${length} characters is longer than the ${max} ferry reads; refusing it (a broken or hostile server)`,
+    );
+  }
+  const counter = { steps: 0 };
+  const challenges = values.flatMap((v) => parseOne(v, counter));
+  return { challenges, steps: counter.steps };
+}
+
+function parseOne(s: string, counter: { steps: number }): Challenge[] {
   const out: Challenge[] = [];
+  /** a token68 look-ahead from a position before this one already failed: it would fail again */
+  let noToken68Before = -1;
   let current: Challenge | undefined;
   let i = 0;
   const n = s.length;
 
   const skipSpace = (): void => {
-    while (i < n && isSpace(s[i])) i++;
+    while (i < n && isSpace(s[i])) {
+      i++;
+      counter.steps++;
+    }
   };
   const readToken = (): string => {
     const start = i;
-    while (i < n && TCHAR.test(s[i] as string)) i++;
+    while (i < n && TCHAR.test(s[i] as string)) {
+      i++;
+      counter.steps++;
+    }
     return s.slice(start, i);
   };
 
   while (i < n) {
+    counter.steps++;
     // separators between challenges and parameters
-    while (i < n && (isSpace(s[i]) || s[i] === ',')) i++;
+    while (i < n && (isSpace(s[i]) || s[i] === ',')) {
+      i++;
+      counter.steps++;
+    }
     if (i >= n) break;
     const name = readToken();
     if (name === '') {
@@ -91,6 +131,7 @@ function parseOne(s: string): Challenge[] {
     i++; // opening quote
     let v = '';
     while (i < n) {
+      counter.steps++;
       const c = s[i] as string;
       if (c === '\\' && i + 1 < n) {
         v += s[i + 1];
@@ -109,28 +150,49 @@ function parseOne(s: string): Challenge[] {
   /** A bare value, read leniently up to whitespace or a comma (so unquoted realm URLs survive). */
   function readBare(): string {
     const start = i;
-    while (i < n && !isSpace(s[i]) && s[i] !== ',') i++;
+    while (i < n && !isSpace(s[i]) && s[i] !== ',') {
+      i++;
+      counter.steps++;
+    }
     return s.slice(start, i);
   }
 
   /** Reads a token68 if one stands alone right here (followed by end or a comma); otherwise leaves `i` alone. */
   function tryToken68(): string | undefined {
+    // Any start inside a run that already failed ends at the same place and fails the same way.
+    if (i < noToken68Before) return undefined;
     let j = i;
-    while (j < n && TOKEN68.test(s[j] as string)) j++;
+    while (j < n && TOKEN68.test(s[j] as string)) {
+      j++;
+      counter.steps++;
+    }
     if (j === i) return undefined;
-    while (j < n && s[j] === '=') j++;
+    const runEnd = j;
+    while (j < n && s[j] === '=') {
+      j++;
+      counter.steps++;
+    }
     let k = j;
-    while (k < n && isSpace(s[k])) k++;
-    if (k < n && s[k] !== ',') return undefined;
+    while (k < n && isSpace(s[k])) {
+      k++;
+      counter.steps++;
+    }
+    if (k < n && s[k] !== ',') {
+      noToken68Before = runEnd;
+      return undefined;
+    }
     const v = s.slice(i, j);
     i = k;
     return v;
   }
 }
 
-/** The space-separated scopes of a challenge's `scope` parameter (empty when there is none). */
+/**
+ * The space-separated scopes of a challenge's `scope` parameter (empty when there is none). Scopes holding control,
+ * zero-width or bidi characters are dropped: they are remote text that would reach token requests and messages.
+ */
 export function challengeScopes(c: Challenge): string[] {
   const scope = c.params['scope'];
   if (!scope) return [];
-  return scope.split(/\s+/).filter((x) => x !== '');
+  return scope.split(/\s+/).filter((x) => x !== '' && !hasUnsafeText(x));
 }
