@@ -5,7 +5,8 @@ import type { FetchFn } from './types.js';
 export async function fetchJson(fetchFn: FetchFn, url: string, init: RequestInit, what: string): Promise<{ body: unknown; headers: Headers }> {
   let res: Response;
   try {
-    res = await fetchFn(url, init);
+    // never followed: a 307 would resend the login body (the password) wherever it points
+    res = await fetchFn(url, { redirect: 'error', ...init });
   } catch (e) {
     throw new FerryError('NETWORK_ERROR', `${what}: cannot reach ${new URL(url).origin}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
   }

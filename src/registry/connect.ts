@@ -7,7 +7,7 @@ import type { CredentialSource } from './auth/credentials.js';
 import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
 import type { BackoffPolicy } from './transport/retry.js';
 import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
-import { createDispatcher, drain, undiciHttp, type HttpFn } from './transport/http.js';
+import { createDispatcher, drain, hasUserinfo, redactUrl, undiciHttp, type HttpFn } from './transport/http.js';
 import { isLoopbackHost } from './transport/loopback.js';
 
 /** How to reach one registry. Everything optional: HTTPS with verified TLS and anonymous access by default. */
@@ -51,6 +51,7 @@ export interface ConnectDeps {
  * and falls back to plain HTTP when the server does not speak TLS (as docker does for localhost).
  */
 export async function connectRegistry(registry: string, o: RegistryOptions = {}, deps: ConnectDeps = {}): Promise<RegistryClient> {
+  if (o.endpoint) checkEndpoint(registry, o.endpoint);
   const host = o.endpoint ? new URL(o.endpoint).host : registry === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
   let tls: TlsMaterial = {};
   if (o.certDir) tls = await loadCertsDir(dirname(o.certDir), basename(o.certDir));
@@ -68,7 +69,7 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
   let endpoint = o.endpoint?.replace(/\/+$/, '');
   if (!endpoint) endpoint = isLoopbackHost(host) ? await probeScheme(host, http) : `https://${host}`;
   if (!/^https?:\/\/[^/]+$/.test(endpoint)) {
-    throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${o.endpoint}" must be http(s)://host[:port] without a path`, { registry });
+    throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${redactUrl(o.endpoint ?? '')}" must be http(s)://host[:port] without a path`, { registry });
   }
   const client = new RegistryClient({
     registry,
@@ -91,6 +92,26 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     await dispatcher.close();
   };
   return client;
+}
+
+/**
+ * An endpoint is a URL ferry will talk to, never a place for credentials: `https://user:password@host` is refused
+ * (without echoing it) before anything is sent or logged.
+ */
+export function checkEndpoint(registry: string, endpoint: string): void {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${redactUrl(endpoint)}" is not a URL; write http(s)://host[:port]`, { registry });
+  }
+  if (hasUserinfo(url) || /^[^/?#]*\/\/[^/?#]*@/.test(endpoint)) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `registry ${registry}: userinfo (user:password@) is not allowed in an endpoint (${redactUrl(endpoint)}); give the credentials separately (--src-creds/--dest-creds, auth:, or credentials:)`,
+      { registry },
+    );
+  }
 }
 
 async function probeScheme(host: string, http: HttpFn): Promise<string> {

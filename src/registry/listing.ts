@@ -2,6 +2,7 @@ import { FerryError, statusOf, type ErrorContext } from '../errors.js';
 import { assertRepository } from '../ref/reference.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
+import { hasUserinfo } from './transport/http.js';
 import { parseNextLink } from './transport/link.js';
 
 /** Pages are parsed one at a time; a single page over this size is refused. */
@@ -46,6 +47,7 @@ async function* paginate(
     }
     const list = entries as string[];
     const next = parseNextLink(res.headers.link, url);
+    if (next !== undefined) checkSameOrigin(client, next, url, field, ctx);
     if (seenEntries) {
       // A non-empty page that brings nothing new means the server ignores `last`: stop.
       const fresh = list.filter((e) => !seenEntries!.has(e));
@@ -59,6 +61,18 @@ async function* paginate(
     yield list;
     url = next;
   }
+}
+
+/**
+ * A next link stays on the origin of the page that gave it (scheme, host and port: no other host, no https→http)
+ * and carries no user:password@. Anything else is refused before it is requested.
+ */
+function checkSameOrigin(client: RegistryClient, next: string, current: string, field: string, ctx: ErrorContext): void {
+  const to = new URL(next);
+  const from = new URL(current);
+  if (to.origin === from.origin && !hasUserinfo(to)) return;
+  const why = hasUserinfo(to) ? 'it holds user:password@' : `it leads to ${to.origin}, away from ${from.origin}`;
+  throw new FerryError('RESPONSE_INVALID', `registry ${client.registry} sent a pagination link for its ${field}${ctx.repository ? ` of ${ctx.repository}` : ''} that ferry does not follow: ${why}`, ctx);
 }
 
 /** All tags of a repository, deduplicated, in the order first seen. */

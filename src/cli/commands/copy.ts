@@ -64,6 +64,13 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   const srcRef = parseReference(strip(positionals[0]!));
   const dstRef = parseReference(strip(positionals[1]!), { defaultTag: srcRef.tag ?? null });
   const platforms = platformSelection(values.all ?? false, values.platform ?? []);
+  for (const side of ['src', 'dest'] as const) {
+    const endpoint = values[`${side}-endpoint`];
+    if (endpoint !== undefined && /^[^/?#]*\/\/[^/?#]*@/.test(endpoint)) {
+      // the password must not reach a message or a log: say what is wrong without repeating the value
+      throw new FerryError('USAGE', `--${side}-endpoint: userinfo (user:password@) is not allowed in an endpoint; give the credentials with --${side}-creds USER[:PASS]`);
+    }
+  }
   const connect = (side: 'src' | 'dest', registry: string, creds: string | undefined) =>
     connectRegistry(
       registry,
