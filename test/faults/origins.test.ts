@@ -10,6 +10,7 @@ import { isFerryError } from '../../src/errors.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { staticCredentials } from '../../src/registry/auth/credentials.js';
 import { listCatalog, listTags } from '../../src/registry/listing.js';
+import { drain } from '../../src/registry/transport/http.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { startEvilCdn, type EvilCdnHandle } from '../harness/evil-cdn.js';
 import { makeImage, pushImage } from '../harness/images.js';
@@ -67,7 +68,7 @@ describe('a 401 from another origin gets no credentials', () => {
     const tags = await listTags(s.src, 'evil/app');
     assert.deepEqual(tags.sort(), ['v1', 'v2']);
     const res = await s.src.send({ method: 'GET', path: '/v2/evil/app/manifests/v1', scopes: ['repository:evil/app:pull'], expect: [200], headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
-    await res.body.dump?.();
+    await drain(res.body);
     assert.equal(s.srcReg.tokenServer!.requests.length, tokensBefore, 'no new token: the cached registry token was used');
     assert.equal(e.realmConnections(), 0);
     const last = s.p.records.at(-1);
