@@ -26,8 +26,8 @@ export interface RegistryPoolOptions {
 
 /**
  * One registry client per (registry, endpoint, credentials, TLS setting), shared by every task of a run, so a registry's
- * `max-concurrency` and `requests-per-second` hold across tasks running at the same time. All clients report to
- * one pull budget. Connections are made on first use: loading a config touches no network.
+ * `max-concurrency` and `requests-per-second` hold across tasks running at the same time with the same credentials
+ * (tasks with different credentials have a client, and limits, each). All clients report to one pull budget. Connections are made on first use: loading a config touches no network.
  */
 export class RegistryPool {
   readonly #o: RegistryPoolOptions;
