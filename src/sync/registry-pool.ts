@@ -27,7 +27,8 @@ export interface RegistryPoolOptions {
 /**
  * One registry client per (registry, endpoint, credentials, TLS setting), shared by every task of a run, so a registry's
  * `max-concurrency` and `requests-per-second` hold across tasks running at the same time with the same credentials
- * (tasks with different credentials have a client, and limits, each). All clients report to one pull budget. Connections are made on first use: loading a config touches no network.
+ * (tasks with different credentials have a client, and limits, each). All clients report to one pull budget.
+ * Connections are made on first use: loading a config touches no network.
  */
 export class RegistryPool {
   readonly #o: RegistryPoolOptions;
@@ -35,6 +36,7 @@ export class RegistryPool {
   readonly #docker: CredentialProvider;
   /** per pool, so a credential digest means nothing outside this process */
   readonly #salt = randomBytes(32);
+  readonly #keys = new WeakMap<object, string>();
 
   constructor(o: RegistryPoolOptions) {
     this.#o = o;
@@ -61,10 +63,15 @@ export class RegistryPool {
   #credentialKey(loc: LocationConfig): string {
     const c = loc.credentials;
     if (c.kind !== 'static') return c.kind;
-    const parts = isTokenCredentials(c.credentials) ? ['token', c.credentials.identityToken] : ['basic', c.credentials.username, c.credentials.password];
-    const h = createHmac('sha256', this.#salt);
-    for (const p of parts) h.update(`${p.length}:${p}\u0000`);
-    return `static:${h.digest('base64url')}`;
+    let key = this.#keys.get(c);
+    if (key === undefined) {
+      const parts = isTokenCredentials(c.credentials) ? ['token', c.credentials.identityToken] : ['basic', c.credentials.username, c.credentials.password];
+      const h = createHmac('sha256', this.#salt);
+      for (const p of parts) h.update(`${p.length}:${p}\u0000`);
+      key = `static:${h.digest('base64url')}`;
+      this.#keys.set(c, key);
+    }
+    return key;
   }
 
   client(loc: LocationConfig): Promise<RegistryClient> {
