@@ -42,12 +42,17 @@ export function connectFromFlags(
     return typeof v === 'string' ? v : undefined;
   };
   const c = creds ?? str('creds');
+  const endpoint = str('endpoint');
+  if (endpoint !== undefined && /^[^/?#]*\/\/[^/?#]*@/.test(endpoint)) {
+    // the password must not reach a message or a log: say what is wrong without repeating the value
+    throw new FerryError('USAGE', `--${prefix}endpoint: userinfo (user:password@) is not allowed in an endpoint; give the credentials with --${prefix}creds USER[:PASS]`);
+  }
   return connectRegistry(
     registry,
     {
       tlsVerify: tlsFlag(str('tls-verify'), `--${prefix}tls-verify`),
       certDir: str('cert-dir'),
-      endpoint: str('endpoint'),
+      endpoint,
       credentials: c !== undefined ? staticCredentials(parseCredsFlag(c)) : undefined,
       // TLS errors give advice in this command's flags, not the config's keys
       tlsAdvice: {

@@ -53,16 +53,21 @@ export function readLocation(
   // dregsy: `account:region@public.ecr.aws` supplies ECR account and region; the registry is what follows `@`
   let registry = written.trim();
   let ecr: EcrInfo | undefined;
+  const regLine = f('registry')?.line ?? m.line;
   const at = registry.indexOf('@');
   if (at >= 0) {
-    const [account, region] = registry.slice(0, at).split(':');
+    const info = ecrLongForm(registry.slice(0, at), registry.slice(at + 1));
+    if (!info) {
+      // `user:password@host` is not a registry address; the value is not repeated, it may hold a password
+      d.error(regLine, `${path}.registry`, `userinfo (user:password@) is not allowed in a registry address: write host[:port] here and put the credentials in auth: (only ECR's <account>:<region>@<ECR host> may use @)`);
+      return undefined;
+    }
     registry = registry.slice(at + 1);
-    ecr = { public: true, ...(account ? { account } : {}), ...(region ? { region } : {}) };
+    ecr = info;
   }
   const slash = registry.indexOf('/');
   const host = slash >= 0 ? registry.slice(0, slash) : registry;
   const repositoryPrefix = slash >= 0 ? registry.slice(slash + 1).replace(/\/+$/, '') : '';
-  const regLine = f('registry')?.line ?? m.line;
   if (!isValidRegistryHost(host) || /^[a-z]+:\/\//i.test(written)) {
     const scheme = /^([a-z]+):\/\//i.exec(written);
     const hint = scheme ? `remove "${scheme[0]}": ferry uses https, and plain http where a loopback or skip-tls-verify registry does not speak TLS (or set an endpoint under registries:)` : 'write host[:port], e.g. registry.example.com:5000';
@@ -78,6 +83,11 @@ export function readLocation(
   }
   if (!credentials) return undefined;
   const canonical = canonicalRegistry(host);
+  if (lister?.type === 'dockerhub' && canonical !== 'docker.io') {
+    // the Hub API gets the location's credentials: never for another registry's
+    d.error(f('lister')?.line ?? m.line, `${path}.lister.type`, `the dockerhub lister lists Docker Hub repositories only, and ${canonical} is not Docker Hub: use type catalog, harbor or index`);
+    return undefined;
+  }
   const settings = ctx.registries[canonical];
   const hostOnly = hostWithoutPort(host);
   const skipTlsVerify = skip || (settings?.skipTlsVerify ?? false);
@@ -118,6 +128,20 @@ function readLister(d: Diagnostics, n: RawNode | undefined, path: string): Repos
     return undefined;
   }
   return search ? { type: type as RepositoryListerConfig['type'], search } : { type: type as RepositoryListerConfig['type'] };
+}
+
+/**
+ * dregsy's `<account>:<region>@<host>` (public ECR): accepted only when the host is an ECR registry and the parts
+ * look like an AWS account id (12 digits) and a region (`us-east-1`), either possibly empty as dregsy allows.
+ * Anything else before an `@` is userinfo: undefined.
+ */
+function ecrLongForm(before: string, after: string): EcrInfo | undefined {
+  const parts = before.split(':');
+  const host = after.split('/')[0] ?? '';
+  if (parts.length !== 2 || !detectEcr(host)) return undefined;
+  const [account = '', region = ''] = parts;
+  if (!/^(\d{12})?$/.test(account) || !/^([a-z]{2}(-[a-z]+)+-\d{1,2})?$/.test(region)) return undefined;
+  return { public: true, ...(account ? { account } : {}), ...(region ? { region } : {}) };
 }
 
 /** dregsy `IsECR`: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]`, or anything ending in public.ecr.aws. */

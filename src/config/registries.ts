@@ -19,6 +19,11 @@ export function readRegistries(d: Diagnostics, n: RawNode | undefined, expand: E
   const m = readMap(d, n, 'registries');
   if (!m) return out;
   for (const e of m.entries) {
+    if (e.key.includes('@')) {
+      // not repeated: it may be user:password@host
+      d.error(e.line, 'registries', `a registry name must not contain credentials (user:password@): name it host[:port] and put them under its credentials:`);
+      continue;
+    }
     const path = `registries.${e.key}`;
     if (!isValidRegistryHost(e.key)) {
       d.error(e.line, path, `"${e.key}" is not a registry name: use host[:port] such as registry.example.com:5000, without a scheme or path`);
@@ -81,11 +86,16 @@ function readLowSpeed(d: Diagnostics, f: (key: string) => RawNode | undefined, p
 function readEndpoint(d: Diagnostics, n: RawNode | undefined, path: string): string | undefined {
   const s = readString(d, n, path);
   if (s === undefined || n === undefined) return undefined;
+  // `user:password@` (with or without a scheme) is reported before anything that would repeat the value
+  if (/^([^/?#]*\/\/)?[^/?#]*@/.test(s)) {
+    d.error(n.line, path, `endpoint must not contain credentials: put them under credentials: or in the task's auth`);
+    return undefined;
+  }
   let u: URL;
   try {
     u = new URL(s);
   } catch {
-    d.error(n.line, path, `"${s}" is not a URL: write http(s)://host[:port], e.g. https://mirror.example.com or http://127.0.0.1:5000`);
+    d.error(n.line, path, `${s.includes('@') ? 'the endpoint' : `"${s}"`} is not a URL: write http(s)://host[:port], e.g. https://mirror.example.com or http://127.0.0.1:5000`);
     return undefined;
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {

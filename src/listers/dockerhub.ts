@@ -61,9 +61,27 @@ export function dockerHubLister(o: DockerHubListerOptions): RepositoryLister {
           checkRepositoryCount(out.length, `listing Docker Hub namespace ${namespace}`);
           if (o.maxItems && out.length >= o.maxItems) return out;
         }
-        url = page.next ?? undefined;
+        url = page.next ? hubNext(page.next, url, api) : undefined;
       }
       return out;
     },
   };
+}
+
+/**
+ * Hub's `next` URL, only when it stays on the API origin (same scheme, host and port) without user:password@: the
+ * JWT goes with every page, so a page may not send ferry elsewhere.
+ */
+function hubNext(next: unknown, current: string, api: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof next === 'string' ? new URL(next, current) : undefined;
+  } catch {
+    url = undefined;
+  }
+  const origin = new URL(api).origin;
+  if (!url || url.origin !== origin || url.username !== '' || url.password !== '') {
+    throw new FerryError('RESPONSE_INVALID', `Docker Hub's repository list sent a next page that ferry does not follow: it must stay on ${origin}`);
+  }
+  return url.href;
 }

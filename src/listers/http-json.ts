@@ -17,7 +17,8 @@ export async function fetchJson(
 ): Promise<{ body: unknown; headers: Headers }> {
   let res: Response;
   try {
-    res = await fetchFn(url, init);
+    // never followed: a 307 would resend the login body (the password) wherever it points
+    res = await fetchFn(url, { redirect: 'error', ...init });
   } catch (e) {
     throw new FerryError('NETWORK_ERROR', `${what}: cannot reach ${new URL(url).origin}: ${safeText(e instanceof Error ? e.message : String(e))}`, {}, { cause: e });
   }

@@ -3,7 +3,7 @@ import { FerryError, type ErrorContext } from '../errors.js';
 import type { Digest } from '../ref/digest.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
-import { drain, header } from './transport/http.js';
+import { drain, hasUserinfo, header, redactUrl } from './transport/http.js';
 import { blobPath, uploadsPath } from './paths.js';
 
 const pull = (repo: string): string[] => [repositoryScope(repo, ['pull'])];
@@ -119,5 +119,18 @@ export function uploadLocation(
       repository,
     });
   }
-  return { location: new URL(loc, res.url).href, chunkMin: Number(header(res, 'oci-chunk-min-length') ?? 0) || 0 };
+  let url: URL;
+  try {
+    url = new URL(loc, res.url);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || hasUserinfo(url)) {
+    // userinfo would be sent by no one and logged by some; anything but http(s) cannot be an upload
+    throw new FerryError('RESPONSE_INVALID', `registry ${client.registry} started an upload in ${repository} with an unusable Location (${redactUrl(loc)}): it must be an http(s) URL without user:password@`, {
+      registry: client.registry,
+      repository,
+    });
+  }
+  return { location: url.href, chunkMin: Number(header(res, 'oci-chunk-min-length') ?? 0) || 0 };
 }

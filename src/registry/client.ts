@@ -1,12 +1,12 @@
 import type { Readable } from 'node:stream';
-import { codeForHttpStatus, FerryError, type ErrorContext } from '../errors.js';
+import { codeForHttpStatus, describeWhere, FerryError, type ErrorContext } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../scheduler/clock.js';
 import { Authenticator } from './auth/authenticator.js';
 import { anonymous, type CredentialSource } from './auth/credentials.js';
 import { parseErrorBody, summarizeRegistryError } from './error-body.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry.js';
-import { createDispatcher, drain, header, readBody, redactUrl, transportError, undiciHttp, type BodyPace, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
+import { createDispatcher, drain, hasUserinfo, header, readBody, redactUrl, transportError, undiciHttp, type BodyPace, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
 import { DEFAULT_LOW_SPEED, formatRate, formatSpan, type LowSpeedLimit } from './transport/low-speed.js';
 import { followRedirect, isRedirect } from './transport/redirects.js';
 import { RateLimiter, Semaphore } from './transport/semaphore.js';
@@ -126,7 +126,11 @@ export class RegistryClient {
   constructor(o: RegistryClientOptions) {
     this.registry = o.registry;
     this.endpoint = o.endpoint.replace(/\/+$/, '');
-    this.origin = new URL(this.endpoint).origin;
+    const endpointUrl = new URL(this.endpoint);
+    if (hasUserinfo(endpointUrl)) {
+      throw new FerryError('CONFIG_INVALID', `registry ${o.registry}: userinfo (user:password@) is not allowed in an endpoint; give credentials separately`, { registry: o.registry });
+    }
+    this.origin = endpointUrl.origin;
     this.logger = o.logger ?? silentLogger;
     this.clock = o.clock ?? systemClock;
     if (o.http) this.http = o.http;
@@ -275,12 +279,19 @@ export class RegistryClient {
       }
       let req: HttpRequest = { method: o.method, url, headers, body: o.body ?? null, signal: o.signal };
       let res = await this.exchange(req);
-      if (!o.followRedirects || !isRedirect(res.status)) return res;
-      const seen = new Set<string>([req.url]);
-      while (isRedirect(res.status)) {
+      if (o.followRedirects) {
+        const seen = new Set<string>([req.url]);
+        while (isRedirect(res.status)) {
+          await drain(res.body);
+          req = followRedirect(req, res, this.endpoint, seen, ctx);
+          res = await this.exchange(req);
+        }
+      }
+      if (res.status === 401 && originOf(req.url) !== this.origin) {
+        // A 401 from another origin (a CDN behind a redirect, an upload Location, a pagination link elsewhere) is
+        // never answered with credentials, and changes no auth state: its challenge could name any token realm.
         await drain(res.body);
-        req = followRedirect(req, res, this.endpoint, seen, ctx);
-        res = await this.exchange(req);
+        throw foreignChallenge(this.registry, this.origin, req, ctx);
       }
       return res;
     } finally {
@@ -326,13 +337,32 @@ export class RegistryClient {
       advice = '; the registry is limiting requests: wait, authenticate, or lower the request rate';
     }
     const retryAfterMs = parseRetryAfter(header(res, 'retry-after'), this.clock.now());
-    return new FerryError(code, `${ctx.method ?? ''} failed for ${where}: HTTP ${res.status} ${summary}${advice}`.trim(), {
+    // an empty body (always, for a HEAD) leaves the summary at "HTTP <status>": say it once
+    const status = summary === `HTTP ${res.status}` ? summary : `HTTP ${res.status} ${summary}`;
+    return new FerryError(code, `${ctx.method ?? ''} failed for ${where}: ${status}${advice}`.trim(), {
       ...ctx,
       status: res.status,
       ...(registryCode ? { registryCode } : {}),
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
   }
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error for a 401 that came from an origin other than the registry's own. */
+function foreignChallenge(registry: string, origin: string, req: HttpRequest, ctx: ErrorContext): FerryError {
+  return new FerryError(
+    'UNAUTHORIZED',
+    `${req.method} failed for ${describeWhere({ registry, ...ctx })}: ${redactUrl(req.url)} (outside the registry's origin ${origin}) answered HTTP 401 and asks for credentials; ferry sends credentials only to the registry's own origin, so the request fails. The registry redirected or linked there: check the registry's storage/CDN configuration`,
+    { ...ctx, status: 401 },
+  );
 }
 
 export function kindOf(url: string): RequestKind {

@@ -7,7 +7,7 @@ import type { CredentialSource } from './auth/credentials.js';
 import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
 import type { BackoffPolicy } from './transport/retry.js';
 import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
-import { createDispatcher, undiciHttp, type HttpFn } from './transport/http.js';
+import { createDispatcher, hasUserinfo, redactUrl, undiciHttp, type HttpFn } from './transport/http.js';
 import { DEFAULT_LOW_SPEED } from './transport/low-speed.js';
 import { isLoopbackHost } from './transport/loopback.js';
 import { probeScheme, processSchemes, type SchemeMemory } from './transport/scheme.js';
@@ -69,6 +69,7 @@ export interface ConnectDeps {
  * reason to fall back.
  */
 export async function connectRegistry(registry: string, o: RegistryOptions = {}, deps: ConnectDeps = {}): Promise<RegistryClient> {
+  if (o.endpoint) checkEndpoint(registry, o.endpoint);
   const host = o.endpoint ? new URL(o.endpoint).host : registry === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry;
   let tls: TlsMaterial = {};
   if (o.certDir) tls = await loadCertsDir(dirname(o.certDir), basename(o.certDir));
@@ -86,7 +87,7 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
   const given = o.endpoint?.replace(/\/+$/, '');
   if (given !== undefined && !/^https?:\/\/[^/]+$/.test(given)) {
     await dispatcher.close();
-    throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${o.endpoint}" must be http(s)://host[:port] without a path`, { registry });
+    throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${redactUrl(o.endpoint ?? '')}" must be http(s)://host[:port] without a path`, { registry });
   }
   let endpoint = given ?? `https://${host}`;
   const http = withTlsAdvice(wrapped, registry, new URL(endpoint).host, o.tlsAdvice ?? defaultTlsAdvice(host));
@@ -122,4 +123,24 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     await dispatcher.close();
   };
   return client;
+}
+
+/**
+ * An endpoint is a URL ferry will talk to, never a place for credentials: `https://user:password@host` is refused
+ * (without echoing it) before anything is sent or logged.
+ */
+export function checkEndpoint(registry: string, endpoint: string): void {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${redactUrl(endpoint)}" is not a URL; write http(s)://host[:port]`, { registry });
+  }
+  if (hasUserinfo(url) || /^[^/?#]*\/\/[^/?#]*@/.test(endpoint)) {
+    throw new FerryError(
+      'CONFIG_INVALID',
+      `registry ${registry}: userinfo (user:password@) is not allowed in an endpoint (${redactUrl(endpoint)}); give the credentials separately (--src-creds/--dest-creds, auth:, or credentials:)`,
+      { registry },
+    );
+  }
 }

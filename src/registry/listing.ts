@@ -4,6 +4,7 @@ import { escapeName } from '../safe-text.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
 import { tagsListPath } from './paths.js';
+import { hasUserinfo } from './transport/http.js';
 import { parseNextLink } from './transport/link.js';
 
 /**
@@ -78,6 +79,7 @@ async function* paginate(
       );
     }
     const next = parseNextLink(res.headers.link, url);
+    if (next !== undefined) checkSameOrigin(client, next, url, field, ctx);
     if (seenEntries) {
       // A non-empty page that brings nothing new means the server ignores `last`: stop.
       const fresh = list.filter((e) => !seenEntries!.has(e));
@@ -91,6 +93,18 @@ async function* paginate(
     yield list;
     url = next;
   }
+}
+
+/**
+ * A next link stays on the origin of the page that gave it (scheme, host and port: no other host, no https→http)
+ * and carries no user:password@. Anything else is refused before it is requested.
+ */
+function checkSameOrigin(client: RegistryClient, next: string, current: string, field: string, ctx: ErrorContext): void {
+  const to = new URL(next);
+  const from = new URL(current);
+  if (to.origin === from.origin && !hasUserinfo(to)) return;
+  const why = hasUserinfo(to) ? 'it holds user:password@' : `it leads to ${to.origin}, away from ${from.origin}`;
+  throw new FerryError('RESPONSE_INVALID', `registry ${client.registry} sent a pagination link for its ${field}${ctx.repository ? ` of ${ctx.repository}` : ''} that ferry does not follow: ${why}`, ctx);
 }
 
 export interface TagListOptions {

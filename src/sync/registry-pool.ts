@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { registrySettingsFor, tlsDirFor } from '../config/resolve.js';
 import type { FerryConfig, LocationConfig } from '../config/types.js';
@@ -25,14 +26,18 @@ export interface RegistryPoolOptions {
 }
 
 /**
- * One registry client per (registry, endpoint, identity), shared by every task of a run, so a registry's
- * `max-concurrency` and `requests-per-second` hold across tasks running at the same time. All clients report to
- * one pull budget. Connections are made on first use: loading a config touches no network.
+ * One registry client per (registry, endpoint, credentials, TLS setting), shared by every task of a run, so a registry's
+ * `max-concurrency` and `requests-per-second` hold across tasks running at the same time with the same credentials
+ * (tasks with different credentials have a client, and limits, each). All clients report to one pull budget.
+ * Connections are made on first use: loading a config touches no network.
  */
 export class RegistryPool {
   readonly #o: RegistryPoolOptions;
   readonly #clients = new Map<string, Promise<RegistryClient>>();
   readonly #docker: CredentialProvider;
+  /** per pool, so a credential digest means nothing outside this process */
+  readonly #salt = randomBytes(32);
+  readonly #keys = new WeakMap<object, string>();
 
   constructor(o: RegistryPoolOptions) {
     this.#o = o;
@@ -51,9 +56,28 @@ export class RegistryPool {
     return 'docker-config';
   }
 
+  /**
+   * Which credentials a location uses, as a keyed digest of all of them (username and password, or the identity
+   * token): two locations share a client only when their credentials are identical, so one task's stale password
+   * neither hides behind nor breaks another's good one. The secret itself is never part of a key.
+   */
+  #credentialKey(loc: LocationConfig): string {
+    const c = loc.credentials;
+    if (c.kind !== 'static') return c.kind;
+    let key = this.#keys.get(c);
+    if (key === undefined) {
+      const parts = isTokenCredentials(c.credentials) ? ['token', c.credentials.identityToken] : ['basic', c.credentials.username, c.credentials.password];
+      const h = createHmac('sha256', this.#salt);
+      for (const p of parts) h.update(`${p.length}:${p}\u0000`);
+      key = `static:${h.digest('base64url')}`;
+      this.#keys.set(c, key);
+    }
+    return key;
+  }
+
   client(loc: LocationConfig): Promise<RegistryClient> {
     const identity = this.identity(loc);
-    const key = `${loc.canonical}\u0000${loc.endpoint}\u0000${identity}\u0000${loc.skipTlsVerify}`;
+    const key = `${loc.canonical}\u0000${loc.endpoint}\u0000${this.#credentialKey(loc)}\u0000${loc.skipTlsVerify}`;
     let c = this.#clients.get(key);
     if (!c) {
       c = this.#connect(loc, identity);

@@ -2,7 +2,7 @@ import { FerryError } from '../../errors.js';
 import type { Clock } from '../../scheduler/clock.js';
 import type { Logger } from '../../log/logger.js';
 import { isLoopbackHost } from '../transport/loopback.js';
-import { drain, readBody, redactUrl, type HttpFn, type HttpResponse } from '../transport/http.js';
+import { drain, hasUserinfo, readBody, redactUrl, type HttpFn, type HttpResponse } from '../transport/http.js';
 import { parseChallenges, challengeScopes, type Challenge } from './challenge.js';
 import { basicHeader, type CredentialSource, type Credentials } from './credentials.js';
 import { mergeScopes } from './scope.js';
@@ -119,7 +119,19 @@ export class Authenticator {
     const cached = this.tokens.get(key);
     if (cached) return cached;
 
-    const realmUrl = new URL(realm, `${this.o.endpoint}/v2/`);
+    let realmUrl: URL;
+    try {
+      realmUrl = new URL(realm, `${this.o.endpoint}/v2/`);
+    } catch {
+      throw new FerryError('RESPONSE_INVALID', `registry ${this.o.registry} sent a Bearer challenge whose realm is not a URL`, { registry: this.o.registry });
+    }
+    if ((realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') || hasUserinfo(realmUrl)) {
+      throw new FerryError(
+        'RESPONSE_INVALID',
+        `registry ${this.o.registry} sent a Bearer challenge whose realm (${redactUrl(realmUrl.href)}) is not an http(s) URL without user:password@; ferry does not use it`,
+        { registry: this.o.registry },
+      );
+    }
     const endpointUrl = new URL(this.o.endpoint);
     if (creds && realmUrl.protocol === 'http:' && endpointUrl.protocol === 'https:' && !isLoopbackHost(realmUrl.host)) {
       throw new FerryError(

@@ -164,6 +164,13 @@ export function transportError(e: unknown, ctx: ErrorContext): FerryError {
     return new FerryError('TIMEOUT', `${err.message}${where}: the registry stopped answering`, ctx, { cause: e });
   }
   const code = err?.code ?? '';
+  if (code === 'UND_ERR_INVALID_ARG' || e instanceof undiciErrors.InvalidArgumentError) {
+    // a URL the HTTP client refuses to send (control characters in the path, a malformed origin): the same
+    // request fails the same way every time, so it is not retried
+    return new FerryError('REQUEST_INVALID', `cannot send the request${where}: ${err.message}; the URL holds characters HTTP does not allow (a hostile name or link?)`, ctx, {
+      cause: e,
+    });
+  }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code) || /certificate/i.test(err?.message ?? '')) {
     return new FerryError(
       'TLS_ERROR',
@@ -177,10 +184,38 @@ export function transportError(e: unknown, ctx: ErrorContext): FerryError {
   });
 }
 
-/** Removes query strings (signed URLs carry secrets) from URLs shown in messages. */
+/**
+ * Removes what may carry secrets from URLs shown in messages and logs: query strings (signed URLs) and userinfo
+ * (`https://user:password@host`), which is never sent anyway (see `hasUserinfo`).
+ */
 export function redactUrl(url: string): string {
-  const i = url.indexOf('?');
-  return i >= 0 ? `${url.slice(0, i)}?…` : url;
+  const q = url.indexOf('?');
+  const base = q >= 0 ? url.slice(0, q) : url;
+  const query = q >= 0 ? '?…' : '';
+  const at = base.lastIndexOf('@');
+  if (at < 0) return base + query; // the common case, on every HEAD: no parsing
+  const scheme = base.indexOf('://');
+  if (scheme < 0) return base + query;
+  const slash = base.indexOf('/', scheme + 3);
+  if (slash < 0 || slash > at) {
+    // userinfo: drop everything between the scheme and the last @ of the authority
+    return `${base.slice(0, scheme + 3)}${base.slice(at + 1)}${query}`;
+  }
+  try {
+    // an @ after the first slash: a path, or a password holding an unencoded "/" (not a URL the parser accepts)
+    const u = new URL(base);
+    if (!hasUserinfo(u)) return base + query;
+    u.username = '';
+    u.password = '';
+    return u.href + query;
+  } catch {
+    return `${base.slice(0, scheme + 3)}${base.slice(at + 1)}${query}`;
+  }
+}
+
+/** Whether an absolute URL carries a username or password (`https://user:pass@host/…`). */
+export function hasUserinfo(url: URL): boolean {
+  return url.username !== '' || url.password !== '';
 }
 
 export function header(res: { headers: HttpResponse['headers'] }, name: string): string | undefined {

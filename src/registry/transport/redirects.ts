@@ -1,5 +1,5 @@
 import { FerryError, type ErrorContext } from '../../errors.js';
-import { header, redactUrl, type HttpRequest, type HttpResponse } from './http.js';
+import { hasUserinfo, header, redactUrl, type HttpRequest, type HttpResponse } from './http.js';
 
 const MAX_HOPS = 5;
 
@@ -10,7 +10,7 @@ export function isRedirect(status: number): boolean {
 /**
  * The next request after a redirect. Credentials stay with their origin: when the target's origin differs
  * from the registry endpoint's, Authorization is dropped (S3 and CDNs must never see the registry's token).
- * Refuses loops, more than 5 hops, https→http downgrades, and non-http schemes. Only bodiless requests
+ * Refuses loops, more than 5 hops, https→http downgrades, non-http schemes and URLs with userinfo. Only bodiless requests
  * (GET/HEAD) are redirected.
  */
 export function followRedirect(req: HttpRequest, res: HttpResponse, endpoint: string, seen: Set<string>, ctx: ErrorContext): HttpRequest {
@@ -29,6 +29,7 @@ export function followRedirect(req: HttpRequest, res: HttpResponse, endpoint: st
     throw fail('the Location header is not a URL');
   }
   if (next.protocol !== 'https:' && next.protocol !== 'http:') throw fail(`unsupported scheme ${next.protocol}`);
+  if (hasUserinfo(next)) throw fail('the Location holds a username or password (user:password@host), which ferry never sends');
   if (new URL(req.url).protocol === 'https:' && next.protocol === 'http:') throw fail('refusing a downgrade from https to http');
   if (seen.has(next.href)) throw fail('redirect loop');
   if (seen.size > MAX_HOPS) throw fail(`more than ${MAX_HOPS} redirects`);
