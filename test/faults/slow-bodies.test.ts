@@ -17,6 +17,14 @@ import { checkTarget, ferry, proxy, registry } from './helpers.js';
 
 const SLOW = { lowSpeedLimit: 1000, lowSpeedTimeMs: 1000 };
 
+/** A proxy in front of `upstream` that drips GET bodies whose path holds `pathPart`: 30 bytes every 100 ms (300 B/s). */
+function drippingProxy(upstream: string, pathPart: string) {
+  return proxy({
+    upstream: { url: upstream },
+    transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes(pathPart) ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
+  });
+}
+
 describe('slow bodies', () => {
   test('a blob download that trickles fails after one retry, naming registry, repository, digest and rate; nothing is tagged', async () => {
     const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
@@ -24,10 +32,7 @@ describe('slow bodies', () => {
     await pushImage(srcReg, 'app/slow', 'v1', img);
     const layer = img.blobs[1]!.digest;
     // 30 bytes every 100 ms: 300 B/s, well under the limit, yet never silent long enough for an idle timeout
-    const p = await proxy({
-      upstream: { url: srcReg.url },
-      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes(`/blobs/${layer}`) ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
-    });
+    const p = await drippingProxy(srcReg.url, `/blobs/${layer}`);
     const src = await ferry(srcReg, { via: p.url, ...SLOW });
     const dst = await ferry(dstReg, SLOW);
     await assert.rejects(copyImage(src, parseReference(`${srcReg.host}/app/slow:v1`), dst, parseReference(`${dstReg.host}/mirror/slow:v1`)), (e: unknown) => {
@@ -96,10 +101,7 @@ describe('slow bodies', () => {
     await pushImage(srcReg, 'app/slow', 'v1', img);
     await pushImage(srcReg, 'app/slow', 'v2', img);
     const layer = img.blobs[1]!.digest;
-    const p = await proxy({
-      upstream: { url: srcReg.url },
-      transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes(`/blobs/${layer}`) ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
-    });
+    const p = await drippingProxy(srcReg.url, `/blobs/${layer}`);
     const src = await ferry(srcReg, { via: p.url, ...SLOW });
     const dst = await ferry(dstReg, SLOW);
     const transfers = new BlobTransfers();
