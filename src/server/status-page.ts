@@ -49,7 +49,11 @@ const SCRIPT = `
     var s = b.remaining !== undefined ? b.remaining + (b.limit !== undefined ? ' / ' + b.limit : '') + ' pulls left' : 'unknown';
     if (b.windowSeconds) s += ' per ' + Math.round(b.windowSeconds / 3600) + 'h';
     if (b.reserve) s += ', reserve ' + b.reserve;
-    if (b.waitingUntilMs && b.waitingUntilMs > now) s += ', waiting until ' + new Date(b.waitingUntilMs).toLocaleTimeString();
+    if (b.waitingUntilMs && b.waitingUntilMs > now) {
+      s += ', paused';
+      if (b.nextCheckAtMs) s += ', next check ' + new Date(b.nextCheckAtMs).toLocaleTimeString();
+      s += ', until ' + new Date(b.waitingUntilMs).toLocaleTimeString() + ' at the latest';
+    }
     return s;
   }
   function render(st) {

@@ -212,8 +212,8 @@ export class StatusStore {
     const k = `${s.registry}\u0000${s.identity}`;
     const prev = this.budgets.get(k);
     const now = this.now();
-    // a new wait: the snapshot says we wait, and not for the same moment as the last one
-    const newWait = s.waitingUntilMs !== undefined && prev?.waitingUntilMs !== s.waitingUntilMs;
+    // a new wait: the snapshot says we wait, and not the pause already counted (re-checks repeat its start)
+    const newWait = s.waitingUntilMs !== undefined && waitId(prev) !== waitId(s);
     this.budgets.set(k, { ...s, waits: (prev?.waits ?? 0) + (newWait ? 1 : 0), updatedAt: now });
   }
 
@@ -285,6 +285,11 @@ const COUNTER: Record<ImageAction, 'copied' | 'upToDate' | 'failed' | 'skipped' 
   skipped: 'skipped',
   waiting: 'waiting',
 };
+
+/** What tells one pause from another: its start, else (older producers) its end. */
+function waitId(s: BudgetSnapshot | undefined): number | undefined {
+  return s === undefined || s.waitingUntilMs === undefined ? undefined : (s.waitingSinceMs ?? s.waitingUntilMs);
+}
 
 function key(source: string, target: string): string {
   return `${source}\u0000${target}`;

@@ -47,8 +47,8 @@ export interface TaskRunSummary extends RunCounts {
 }
 
 /** A pull budget as the status page and metrics show it: the budget module's state, plus a wait's end. */
-export type BudgetSnapshot = Pick<PullBudgetState, 'registry' | 'identity' | 'limit' | 'remaining' | 'windowSeconds' | 'resetAtMs' | 'reserve'> & {
-  /** copies are waiting for the budget until then (epoch ms) */
+export type BudgetSnapshot = Pick<PullBudgetState, 'registry' | 'identity' | 'limit' | 'remaining' | 'windowSeconds' | 'resetAtMs' | 'reserve' | 'waitingSinceMs' | 'nextCheckAtMs'> & {
+  /** copies are waiting for the budget until then at the latest (epoch ms); `nextCheckAtMs` may end it sooner */
   waitingUntilMs?: number;
 };
 
@@ -59,7 +59,11 @@ export function budgetSnapshot(s: PullBudgetState, waitingUntilMs?: number): Bud
   if (s.remaining !== undefined) out.remaining = s.remaining;
   if (s.windowSeconds !== undefined) out.windowSeconds = s.windowSeconds;
   if (s.resetAtMs !== undefined) out.resetAtMs = s.resetAtMs;
-  if (waitingUntilMs !== undefined) out.waitingUntilMs = waitingUntilMs;
+  if (waitingUntilMs !== undefined) {
+    out.waitingUntilMs = waitingUntilMs;
+    if (s.waitingSinceMs !== undefined) out.waitingSinceMs = s.waitingSinceMs;
+    if (s.nextCheckAtMs !== undefined) out.nextCheckAtMs = s.nextCheckAtMs;
+  }
   return out;
 }
 

@@ -236,7 +236,7 @@ tasks:
     assert.equal(hub?.maxConcurrency, 4);
     assert.deepEqual(hub?.credentials.map((c) => ({ ...c })), [{ username: 'second', password: 'pw2' }]);
     const harbor = r.config.registries['harbor.example.com'];
-    assert.deepEqual([harbor?.skipTlsVerify, harbor?.certsDir, harbor?.maxConcurrency, harbor?.requestsPerSecond, harbor?.pullReserve], [true, '/etc/ferry/harbor', 8, 2.5, 10]);
+    assert.deepEqual([harbor?.skipTlsVerify, harbor?.certsDir, harbor?.maxConcurrency, harbor?.requestsPerSecond, harbor?.pullReserve], [true, '/etc/ferry/harbor', 8, 2.5, 0]);
     const t = r.config.tasks[0];
     assert.equal(t?.source.endpoint, 'http://127.0.0.1:5001');
     assert.equal(t?.source.plainHttp, true);
