@@ -12,16 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { hubLimitHooks, type HubLimitHooks } from '../harness/faults.js';
-import { makeImage, pushImage } from '../harness/images.js';
+import { makeImage, pushImage, pushManifest } from '../harness/images.js';
 import type { RegistryHandle } from '../harness/registry.js';
 import { proxy, registry } from '../engine/helpers.js';
-import { dregsyAuth, ferry, jsonLines, tagsOf } from './helpers.js';
+import { ferry, jsonLines, tagsOf } from './helpers.js';
 
 const CORE = { repo: 'spaceone/core', tags: 120 };
 const PLUGIN = { repo: 'spaceone/plugin', tags: 78 };
+const USER = 'spaceone-bot';
 const tagNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `1.11.${i}`);
 
-/** The account a request is charged to: the Basic user (unauthenticated requests are answered 401 and cost nothing). */
+/** The account a request is charged to: its Basic user. */
 function basicUser(req: IncomingMessage): string | undefined {
   const m = /^Basic\s+(\S+)/i.exec(String(req.headers.authorization ?? ''));
   return m ? Buffer.from(m[1] as string, 'base64').toString('utf8').split(':')[0] : undefined;
@@ -35,15 +36,23 @@ describe('two configs sharing one Docker Hub account', () => {
   let dir: string;
 
   before(async () => {
-    src = await registry({ auth: 'htpasswd' });
+    src = await registry();
     dst = await registry();
+    // one image per repository under every tag (a manifest PUT per tag): each tag the target lacks costs a pull
     for (const r of [CORE, PLUGIN]) {
-      for (const tag of tagNames(r.tags)) await pushImage(src, r.repo, tag, makeImage({ kind: 'docker', layers: [16], seed: `${r.repo}:${tag}` }), { username: src.username!, password: src.password! });
+      const m = makeImage({ kind: 'docker', layers: [16], seed: r.repo });
+      const [first, ...rest] = tagNames(r.tags);
+      await pushImage(src, r.repo, first!, m);
+      await Promise.all(rest.map((tag) => pushManifest(src, r.repo, tag, m.mediaType, m.manifestBytes)));
     }
     hub = hubLimitHooks({ limit: 200, windowSeconds: 21_600, rolling: true, now: () => Date.now(), accountOf: (req) => basicUser(req) ?? 'anonymous' });
+    // the look-alike asks for the account itself (Basic, as a bcrypt htpasswd registry would, without its cost)
     const p = await proxy({
       upstream: { url: src.url },
-      onRequest: (req, rec) => (basicUser(req) === undefined ? 'pass' : hub.onRequest(req, rec)),
+      onRequest: (req, rec) =>
+        basicUser(req) === undefined
+          ? { respond: (res) => void res.writeHead(401, { 'www-authenticate': 'Basic realm="hub"', 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}') }
+          : hub.onRequest(req, rec),
       transformResponse: hub.transformResponse,
     });
     hubUrl = p.url;
@@ -62,7 +71,7 @@ tasks:
     interval: 21600
     source:
       registry: registry.hub.docker.com
-      auth: ${dregsyAuth(src)}
+      auth: ${Buffer.from(JSON.stringify({ username: USER, password: 'hub-token' })).toString('base64')}
     target:
       registry: ${dst.host}
     mappings:
@@ -79,13 +88,13 @@ tasks:
     const core = await ferry([`-config=${await config('core', CORE)}`, '-once'], { LOG_FORMAT: 'json' });
     assert.equal(core.code, 0, core.stdout.slice(-3000) + core.stderr);
     assert.deepEqual(paused(core.stdout), [], 'the core run never paused');
-    assert.equal(hub.pullsBy.get(src.username!), 120);
+    assert.equal(hub.pullsBy.get(USER), 120);
 
     const plugin = await ferry([`-config=${await config('plugin', PLUGIN)}`, '-once'], { LOG_FORMAT: 'json' });
     assert.equal(plugin.code, 0, plugin.stdout.slice(-3000) + plugin.stderr);
     assert.deepEqual(paused(plugin.stdout), [], 'the plugin run never paused');
-    assert.equal(hub.pullsBy.get(src.username!), 198, 'one account charged for both runs');
-    assert.equal(hub.remaining(src.username!), 2);
+    assert.equal(hub.pullsBy.get(USER), 198, 'one account charged for both runs');
+    assert.equal(hub.remaining(USER), 2);
     assert.equal(hub.refused, 0, 'no 429');
     assert.equal((await tagsOf(dst, `mirror/${CORE.repo}`)).length, CORE.tags);
     assert.equal((await tagsOf(dst, `mirror/${PLUGIN.repo}`)).length, PLUGIN.tags);
