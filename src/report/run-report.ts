@@ -26,6 +26,9 @@ export interface ReportImage {
 
 export interface ReportTask extends RunCounts {
   task: string;
+  /** the plan's pulls, corrected as manifests were read (`pulls` is what was spent); null when nothing was planned */
+  pullsPlanned: number | null;
+  pullsPlannedAtLeast: boolean;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -72,6 +75,8 @@ export function reportTaskHead(s: TaskRunSummary): ReportTaskHead {
     durationMs: Math.max(0, s.finishedAt - s.startedAt),
     ok: s.ok,
     ...runCounts(s),
+    pullsPlanned: s.pullsPlanned ?? null,
+    pullsPlannedAtLeast: s.pullsPlannedAtLeast ?? false,
     error: s.error ?? null,
   };
 }

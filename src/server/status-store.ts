@@ -22,6 +22,10 @@ export interface MappingStatus {
 }
 
 export interface LastRun extends RunCounts {
+  /** the plan's pulls, corrected as manifests were read (`pulls` is what was spent) */
+  pullsPlanned?: number;
+  /** `pullsPlanned` is a floor: the run stopped before reading some index */
+  pullsPlannedAtLeast?: true;
   startedAt: number;
   finishedAt: number;
   durationMs: number;
@@ -41,7 +45,10 @@ export interface CopyInFlight {
 
 export interface CurrentRun {
   startedAt: number;
+  /** `pullsNeeded` is corrected as copies read their manifests; `pullsEstimated`: it is still "at least" */
   planned?: { images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: true };
+  /** source manifest GETs spent by the images finished so far */
+  pullsSpent: number;
   done: number;
   failed: number;
 }
@@ -134,7 +141,7 @@ export class StatusStore {
         break;
       case 'task-started': {
         const t = this.task(e.task);
-        t.current = { startedAt: e.at, done: 0, failed: 0, mappings: new Map(), errors: [] };
+        t.current = { startedAt: e.at, pullsSpent: 0, done: 0, failed: 0, mappings: new Map(), errors: [] };
         t.inFlight.clear();
         break;
       }
@@ -144,6 +151,15 @@ export class StatusStore {
         if (e.budget) {
           t.budget = e.budget;
           this.budget(e.budget);
+        }
+        break;
+      }
+      case 'task-pulls': {
+        const planned = this.task(e.task).current?.planned;
+        if (planned) {
+          planned.pullsNeeded = e.pullsNeeded;
+          if (e.pullsEstimated) planned.pullsEstimated = true;
+          else delete planned.pullsEstimated;
         }
         break;
       }
@@ -247,6 +263,7 @@ export class StatusStore {
     }
     m[COUNTER[r.action]]++;
     m.bytes += r.bytes;
+    c.pullsSpent += r.pulls;
     c.done++;
     if (r.action === 'failed') {
       c.failed++;
@@ -271,6 +288,8 @@ export class StatusStore {
       mappings: c ? [...c.mappings.values()].sort((a, b) => a.mapping - b.mapping) : [],
     };
     if (s.error !== undefined) run.error = s.error;
+    if (s.pullsPlanned !== undefined) run.pullsPlanned = s.pullsPlanned;
+    if (s.pullsPlannedAtLeast) run.pullsPlannedAtLeast = true;
     t.lastRun = run;
     if (s.ok) t.lastSuccessAt = s.finishedAt;
     delete t.current;

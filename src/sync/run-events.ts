@@ -40,6 +40,10 @@ export function runCounts(s: RunCounts): RunCounts {
 
 export interface TaskRunSummary extends RunCounts {
   task: string;
+  /** source manifest GETs the plan counted, corrected as the copies read their manifests (`pulls` is what was spent) */
+  pullsPlanned?: number;
+  /** `pullsPlanned` still counts some index by its floor (the run stopped before reading it) */
+  pullsPlannedAtLeast?: boolean;
   startedAt: number;
   finishedAt: number;
   ok: boolean;
@@ -78,6 +82,8 @@ export type SyncEvent =
   | { type: 'task-scheduled'; task: string; nextRunAt: number }
   | { type: 'task-started'; task: string; at: number }
   | { type: 'task-planned'; task: string; images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: boolean; budget?: BudgetSnapshot }
+  /** the planned pulls, corrected as a copy read an index (after `task-planned`); `pullsEstimated`: still "at least" */
+  | { type: 'task-pulls'; task: string; pullsNeeded: number; pullsEstimated?: boolean }
   | { type: 'image-started'; task: string; source: string; target: string }
   | { type: 'image-finished'; report: ImageReport }
   | { type: 'task-finished'; summary: TaskRunSummary }
