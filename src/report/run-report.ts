@@ -26,7 +26,7 @@ export interface ReportImage {
 
 export interface ReportTask extends RunCounts {
   task: string;
-  /** the plan's pulls, corrected as manifests were read (`pulls` is what was spent); null when nothing was planned */
+  /** the pulls the `planned` line counted (`pulls` is what was spent); null when the run planned nothing */
   pullsPlanned: number | null;
   pullsPlannedAtLeast: boolean;
   startedAt: string;

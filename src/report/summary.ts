@@ -24,12 +24,12 @@ export function formatDuration(ms: number): string {
 
 /**
  * The one-line summary logged after each task run:
- * `task hub: 3 copied, 12 up to date, 1 failed, 2 skipped, 48.2 MB, 1m05s, 4 pulls (4 planned)`: the pulls spent,
- * and the plan's count corrected as manifests were read ("at least" when the run stopped before reading some index).
+ * `task hub: 3 copied, 12 up to date, 1 failed, 2 skipped, 48.2 MB, 1m05s, 6 pulls (planned: at least 4)`: the
+ * pulls spent, and what the `planned` line counted ("at least" while some index was not read yet).
  */
 function pullsPart(s: TaskRunSummary): string {
   const spent = `${s.pulls} ${s.pulls === 1 ? 'pull' : 'pulls'}`;
-  return s.pullsPlanned === undefined ? spent : `${spent} (${s.pullsPlannedAtLeast ? 'at least ' : ''}${s.pullsPlanned} planned)`;
+  return s.pullsPlanned === undefined ? spent : `${spent} (planned: ${s.pullsPlannedAtLeast ? 'at least ' : ''}${s.pullsPlanned})`;
 }
 
 /**

@@ -22,9 +22,9 @@ export interface MappingStatus {
 }
 
 export interface LastRun extends RunCounts {
-  /** the plan's pulls, corrected as manifests were read (`pulls` is what was spent) */
+  /** the pulls the run's `planned` line counted (`pulls` is what was spent) */
   pullsPlanned?: number;
-  /** `pullsPlanned` is a floor: the run stopped before reading some index */
+  /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
   pullsPlannedAtLeast?: true;
   startedAt: number;
   finishedAt: number;
@@ -45,7 +45,10 @@ export interface CopyInFlight {
 
 export interface CurrentRun {
   startedAt: number;
-  /** `pullsNeeded` is corrected as copies read their manifests; `pullsEstimated`: it is still "at least" */
+  /**
+   * `pullsNeeded` is corrected as copies read their manifests and as they finish (then it counts what they spent);
+   * `pullsEstimated`: it is still "at least"
+   */
   planned?: { images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: true };
   /** source manifest GETs spent by the images finished so far */
   pullsSpent: number;

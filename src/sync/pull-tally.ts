@@ -1,7 +1,9 @@
 /**
  * A task run's Docker Hub pulls, planned and spent. The plan counts from HEADs, which say that an image is an index
- * but not how many children it has: such a count is a floor ("at least N"), and each copy corrects its share when
- * it reads its source manifest (`known`), or when it ends without reading one (`settle`).
+ * but not how many children it has: such a count is a floor ("at least N"). Each copy corrects its share when it
+ * reads its source manifest (`known`: itself and the children it selected), and again when it ends (`settle`: what
+ * it spent, fewer when children were on the target already or shared with another tag), so the running total
+ * converges on the pulls spent.
  */
 export interface TallyEntry {
   pulls: number;
@@ -39,8 +41,8 @@ export class PullTally {
     return changed;
   }
 
-  /** The copy ended; if it never read a manifest (up to date, failed early), what it spent is its count. */
+  /** The copy ended: what it spent is its count. True on a change. */
   settle(e: TallyEntry, spent: number): boolean {
-    return e.estimated ? this.known(e, spent) : false;
+    return this.known(e, spent);
   }
 }

@@ -40,9 +40,9 @@ export function runCounts(s: RunCounts): RunCounts {
 
 export interface TaskRunSummary extends RunCounts {
   task: string;
-  /** source manifest GETs the plan counted, corrected as the copies read their manifests (`pulls` is what was spent) */
+  /** source manifest GETs the `planned` line counted (`pulls` is what was spent) */
   pullsPlanned?: number;
-  /** `pullsPlanned` still counts some index by its floor (the run stopped before reading it) */
+  /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
   pullsPlannedAtLeast?: boolean;
   startedAt: number;
   finishedAt: number;

@@ -53,6 +53,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   // report its images after the task summary
   let planning = true;
   const tally = new PullTally();
+  let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
     const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps), tally, announced: false };
@@ -63,7 +64,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
       repository: (work) => (planning ? dispatchRepository(run, work) : undefined),
     });
     filteredOut = totals.filteredOut;
-    announcePlan(run, totals);
+    announced = announcePlan(run, totals);
   } catch (e) {
     const f = failureOf(e);
     if (signal?.aborted) {
@@ -79,9 +80,11 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   await copies.drain();
   summary.finishedAt = clock.now();
   if (summary.failed > 0) summary.ok = false;
-  summary.pullsPlanned = tally.planned;
-  if (tally.atLeast) summary.pullsPlannedAtLeast = true;
-  const fields = { copied: summary.copied, upToDate: summary.upToDate, failed: summary.failed, skipped: summary.skipped, filteredOut, bytes: summary.bytes, pulls: summary.pulls, pullsPlanned: tally.planned, durationMs: summary.finishedAt - startedAt };
+  // the count the `planned` line gave (the tally now holds what was spent), to set next to the pulls spent
+  const planned = announced ?? { pulls: tally.planned, atLeast: tally.atLeast };
+  summary.pullsPlanned = planned.pulls;
+  if (planned.atLeast) summary.pullsPlannedAtLeast = true;
+  const fields = { copied: summary.copied, upToDate: summary.upToDate, failed: summary.failed, skipped: summary.skipped, filteredOut, bytes: summary.bytes, pulls: summary.pulls, pullsPlanned: planned.pulls, ...(planned.atLeast ? { pullsPlannedAtLeast: true } : {}), durationMs: summary.finishedAt - startedAt };
   if (summary.ok) log.info(fields, `task done: ${summary.copied} copied, ${summary.upToDate} up to date, ${summary.failed} failed`);
   else log.error(fields, `task had errors: ${summary.copied} copied, ${summary.upToDate} up to date, ${summary.failed} failed`);
   bus.emit({ type: 'task-finished', summary });
@@ -130,7 +133,7 @@ function finisher(summary: TaskRunSummary, log: Logger, deps: TaskRunnerDeps): F
  * The `planned` line and event. Its pulls are the plan's, corrected by the copies that have read their manifests
  * since (copies start while planning goes on); "at least" while some index is still counted by its floor.
  */
-function announcePlan(run: RunContext, totals: PlanTotals): void {
+function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atLeast: boolean } {
   const { task, deps, src, log, tally } = run;
   const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
   const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
@@ -142,6 +145,7 @@ function announcePlan(run: RunContext, totals: PlanTotals): void {
     { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.summary.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
     `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls${left}`,
   );
+  return { pulls, atLeast: tally.atLeast };
 }
 
 function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: number } | { error: FailureInfo }): void {
