@@ -276,7 +276,7 @@ export class PullBudget {
     const check = next !== undefined ? `next check ${new Date(next).toISOString()}, ` : '';
     this.#logger.warn(
       { registry, identity: s.identity, remaining: left, limit: s.limit, reserve, windowSeconds: s.windowSeconds, resumeAt: new Date(resumeAtMs).toISOString(), ...(next !== undefined ? { nextCheckAt: new Date(next).toISOString() } : {}) },
-      `pull budget of ${registry} at its reserve: manifest GETs paused (HEAD checks go on); ${check}resuming by ${new Date(resumeAtMs).toISOString()} at the latest`,
+      `pull budget of ${registry} ${left !== undefined && left > 0 ? 'at its reserve' : 'spent'}: manifest GETs paused (HEAD checks go on); ${check}resuming by ${new Date(resumeAtMs).toISOString()} at the latest`,
     );
   }
 
