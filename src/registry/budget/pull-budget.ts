@@ -161,7 +161,7 @@ export class PullBudget {
     const now = this.#clock.now();
     const until = retryAfterMs !== undefined ? now + retryAfterMs : this.#resumeAt(s, now);
     if (s.exhaustedUntil !== undefined && s.exhaustedUntil >= until) return;
-    if (s.exhaustedUntil === undefined || now >= s.exhaustedUntil) s.pausedSince = now;
+    if (s.exhaustedUntil === undefined || now >= s.exhaustedUntil) this.#newPause(s, now);
     s.exhaustedUntil = until;
     s.reported = 0;
     this.#onEvent({ type: 'budget-exhausted', registry, identity, resumeAtMs: until, reason });
@@ -200,7 +200,7 @@ export class PullBudget {
       const resumeAtMs = s.exhaustedUntil ?? this.#resumeAt(s, now);
       if (s.exhaustedUntil === undefined) {
         s.exhaustedUntil = resumeAtMs;
-        s.pausedSince = now;
+        this.#newPause(s, now);
       }
       if (o.probe && s.nextCheckAt === undefined) s.nextCheckAt = Math.min(resumeAtMs, now + recheckDelay(s.checks, this.#recheck));
       if (s.waitingSince === undefined) this.#paused(s, now, left, reserve, resumeAtMs);
@@ -257,6 +257,14 @@ export class PullBudget {
   #resumeAt(s: State, now: number): number {
     if (s.resetAtMs !== undefined && s.resetAtMs > now) return s.resetAtMs;
     return now + (s.windowSeconds !== undefined ? s.windowSeconds * 1000 : this.#unknownWindowMs);
+  }
+
+  /** A pause begins: its own back-off, even when waiters of the last one gave up (aborted) before it ended. */
+  #newPause(s: State, now: number): void {
+    s.pausedSince = now;
+    s.waitingSince = undefined;
+    s.nextCheckAt = undefined;
+    s.checks = 0;
   }
 
   #paused(s: State, now: number, left: number | undefined, reserve: number, resumeAtMs: number): void {
