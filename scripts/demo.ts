@@ -111,7 +111,7 @@ tasks:
     const doc = JSON.parse(await readFile(report, 'utf8')) as RunReport;
     const images = doc.tasks.flatMap((t) => t.images);
     for (const t of doc.tasks) {
-      console.log(`task ${t.task}: ${t.copied} copied, ${t.upToDate} up to date, ${t.failed} failed, ${t.bytes} bytes, ${t.pulls} pulls, ${t.durationMs} ms`);
+      console.log(`task ${t.task}: ${t.copied} copied, ${t.upToDate} up to date, ${t.failed} failed, ${t.bytes} bytes, ${t.pulls} pulls (planned: ${t.pullsPlannedAtLeast ? 'at least ' : ''}${t.pullsPlanned ?? '?'}), ${t.durationMs} ms`);
       for (const r of t.images) console.log(`  ${r.action.padEnd(11)} ${r.source} → ${r.target} (${r.bytes} bytes, ${r.digest?.slice(0, 19)}…)`);
     }
     console.log(`(set FERRY_DEMO_KEEP=1 to keep the config and the JSON report: ${report})`);

@@ -132,7 +132,7 @@ export interface RegistrySettings {
 }
 
 export const DEFAULT_MAX_CONCURRENCY = 4;
-export const DEFAULT_PULL_RESERVE = 10;
+export const DEFAULT_PULL_RESERVE = 0;
 export const DEFAULT_CERTS_DIR = '/etc/skopeo/certs.d';
 export const DEFAULT_LISTER_MAX_ITEMS = 100;
 export const DEFAULT_LISTER_CACHE_MS = 3_600_000;

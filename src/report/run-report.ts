@@ -28,6 +28,9 @@ export interface ReportImage {
 
 export interface ReportTask extends RunCounts {
   task: string;
+  /** the pulls the `planned` line counted (`pulls` is what was spent); null when the run planned nothing */
+  pullsPlanned: number | null;
+  pullsPlannedAtLeast: boolean;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -78,6 +81,8 @@ export function reportTaskHead(s: TaskRunSummary): ReportTaskHead {
     durationMs: Math.max(0, s.finishedAt - s.startedAt),
     ok: s.ok,
     ...runCounts(s),
+    pullsPlanned: s.pullsPlanned ?? null,
+    pullsPlannedAtLeast: s.pullsPlannedAtLeast ?? false,
     error: s.error === undefined ? null : safeText(s.error, MAX_REPORT_TEXT),
   };
 }

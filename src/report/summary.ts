@@ -24,12 +24,21 @@ export function formatDuration(ms: number): string {
 
 /**
  * The one-line summary logged after each task run:
- * `task hub: 3 copied, 12 up to date, 1 failed, 2 skipped, 48.2 MB, 1m05s, 4 pulls`.
+ * `task hub: 3 copied, 12 up to date, 1 failed, 2 skipped, 48.2 MB, 1m05s, 6 pulls (planned: at least 4)`: the
+ * pulls spent, and what the `planned` line counted ("at least" while some index was not read yet).
+ */
+function pullsPart(s: TaskRunSummary): string {
+  const spent = `${s.pulls} ${s.pulls === 1 ? 'pull' : 'pulls'}`;
+  return s.pullsPlanned === undefined ? spent : `${spent} (planned: ${s.pullsPlannedAtLeast ? 'at least ' : ''}${s.pullsPlanned})`;
+}
+
+/**
+ * The one-line summary logged after each task run: counts, bytes, duration and {@link pullsPart}.
  */
 export function formatTaskSummary(s: TaskRunSummary): string {
   const parts = [`${s.copied} copied`, `${s.upToDate} up to date`, `${s.failed} failed`];
   if (s.skipped > 0) parts.push(`${s.skipped} skipped`);
-  parts.push(formatBytes(s.bytes), formatDuration(Math.max(0, s.finishedAt - s.startedAt)), `${s.pulls} ${s.pulls === 1 ? 'pull' : 'pulls'}`);
+  parts.push(formatBytes(s.bytes), formatDuration(Math.max(0, s.finishedAt - s.startedAt)), pullsPart(s));
   const line = `task ${s.task}: ${parts.join(', ')}`;
   return s.error ? `${line}; ${s.error}` : line;
 }
@@ -45,6 +54,8 @@ export function summaryFields(s: TaskRunSummary): Record<string, unknown> {
     bytes: s.bytes,
     durationMs: Math.max(0, s.finishedAt - s.startedAt),
     pulls: s.pulls,
+    ...(s.pullsPlanned !== undefined ? { pullsPlanned: s.pullsPlanned } : {}),
+    ...(s.pullsPlannedAtLeast ? { pullsPlannedAtLeast: true } : {}),
     ok: s.ok,
     ...(s.error ? { error: s.error } : {}),
   };

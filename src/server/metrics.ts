@@ -124,8 +124,10 @@ export function createMetrics(o: MetricsOptions = {}): FerryMetrics {
         if (b.remaining !== undefined) budgetRemaining.set(labels, b.remaining);
         if (b.limit !== undefined) budgetLimit.set(labels, b.limit);
         const k = `${b.registry}\u0000${b.identity}`;
-        if (b.waitingUntilMs !== undefined && waitingUntil.get(k) !== b.waitingUntilMs) {
-          waitingUntil.set(k, b.waitingUntilMs);
+        // one count per pause: its start identifies it (re-checks and a shorter reset time repeat the pause)
+        const pause = b.waitingSinceMs ?? b.waitingUntilMs;
+        if (pause !== undefined && b.waitingUntilMs !== undefined && waitingUntil.get(k) !== pause) {
+          waitingUntil.set(k, pause);
           budgetWaits.inc(labels);
         }
         break;

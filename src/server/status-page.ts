@@ -44,12 +44,21 @@ const SCRIPT = `
     dl.appendChild(el('dt', null, k));
     dl.appendChild(el('dd', cls || null, v));
   }
+  function pullsText(spent, planned, atLeast) {
+    var s = spent + (spent === 1 ? ' pull' : ' pulls') + ' spent';
+    if (planned !== undefined) s += ' of ' + (atLeast ? 'at least ' : '') + planned + ' planned';
+    return s;
+  }
   function budgetText(b, now) {
     if (!b) return '—';
     var s = b.remaining !== undefined ? b.remaining + (b.limit !== undefined ? ' / ' + b.limit : '') + ' pulls left' : 'unknown';
     if (b.windowSeconds) s += ' per ' + Math.round(b.windowSeconds / 3600) + 'h';
     if (b.reserve) s += ', reserve ' + b.reserve;
-    if (b.waitingUntilMs && b.waitingUntilMs > now) s += ', waiting until ' + new Date(b.waitingUntilMs).toLocaleTimeString();
+    if (b.waitingUntilMs && b.waitingUntilMs > now) {
+      s += ', paused';
+      if (b.nextCheckAtMs) s += ', next check ' + new Date(b.nextCheckAtMs).toLocaleTimeString();
+      s += ', until ' + new Date(b.waitingUntilMs).toLocaleTimeString() + ' at the latest';
+    }
     return s;
   }
   function render(st) {
@@ -74,7 +83,7 @@ const SCRIPT = `
       sec.appendChild(h);
       var dl = el('dl');
       kv(dl, 'Last run', r ? when(r.finishedAt, now) + ', took ' + dur(r.durationMs) : '—');
-      if (r) kv(dl, 'Result', r.copied + ' copied, ' + r.upToDate + ' up to date, ' + r.failed + ' failed, ' + r.skipped + ' skipped; ' + bytes(r.bytes) + ', ' + r.pulls + (r.pulls === 1 ? ' pull' : ' pulls'), 'counts');
+      if (r) kv(dl, 'Result', r.copied + ' copied, ' + r.upToDate + ' up to date, ' + r.failed + ' failed, ' + r.skipped + ' skipped; ' + bytes(r.bytes) + ', ' + pullsText(r.pulls, r.pullsPlanned, r.pullsPlannedAtLeast), 'counts');
       if (r && r.error) kv(dl, 'Error', r.error, 'err');
       kv(dl, 'Last success', when(t.lastSuccessAt, now));
       kv(dl, 'Next run', when(t.nextRunAt, now));
@@ -83,6 +92,7 @@ const SCRIPT = `
       if (t.currentRun) {
         var c = t.currentRun;
         kv(dl, 'Running since', when(c.startedAt, now) + (c.planned ? ', ' + c.done + ' of ' + c.planned.images + ' images done' : ', ' + c.done + ' images done'));
+        kv(dl, 'Pulls', pullsText(c.pullsSpent, c.planned && c.planned.pullsNeeded, c.planned && c.planned.pullsEstimated), 'pulls');
       }
       sec.appendChild(dl);
       if (t.inFlight.length) {

@@ -25,6 +25,10 @@ export interface MappingStatus {
 }
 
 export interface LastRun extends RunCounts {
+  /** the pulls the run's `planned` line counted (`pulls` is what was spent) */
+  pullsPlanned?: number;
+  /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
+  pullsPlannedAtLeast?: true;
   startedAt: number;
   finishedAt: number;
   durationMs: number;
@@ -44,7 +48,13 @@ export interface CopyInFlight {
 
 export interface CurrentRun {
   startedAt: number;
+  /**
+   * `pullsNeeded` is corrected as copies read their manifests and as they finish (then it counts what they spent);
+   * `pullsEstimated`: it is still "at least"
+   */
   planned?: { images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: true };
+  /** source manifest GETs spent by the images finished so far */
+  pullsSpent: number;
   done: number;
   failed: number;
 }
@@ -137,7 +147,7 @@ export class StatusStore {
         break;
       case 'task-started': {
         const t = this.task(e.task);
-        t.current = { startedAt: e.at, done: 0, failed: 0, mappings: new Map(), errors: [] };
+        t.current = { startedAt: e.at, pullsSpent: 0, done: 0, failed: 0, mappings: new Map(), errors: [] };
         t.inFlight.clear();
         break;
       }
@@ -147,6 +157,15 @@ export class StatusStore {
         if (e.budget) {
           t.budget = e.budget;
           this.budget(e.budget);
+        }
+        break;
+      }
+      case 'task-pulls': {
+        const planned = this.task(e.task).current?.planned;
+        if (planned) {
+          planned.pullsNeeded = e.pullsNeeded;
+          if (e.pullsEstimated) planned.pullsEstimated = true;
+          else delete planned.pullsEstimated;
         }
         break;
       }
@@ -215,8 +234,8 @@ export class StatusStore {
     const k = `${s.registry}\u0000${s.identity}`;
     const prev = this.budgets.get(k);
     const now = this.now();
-    // a new wait: the snapshot says we wait, and not for the same moment as the last one
-    const newWait = s.waitingUntilMs !== undefined && prev?.waitingUntilMs !== s.waitingUntilMs;
+    // a new wait: the snapshot says we wait, and not the pause already counted (re-checks repeat its start)
+    const newWait = s.waitingUntilMs !== undefined && waitId(prev) !== waitId(s);
     this.budgets.set(k, { ...s, waits: (prev?.waits ?? 0) + (newWait ? 1 : 0), updatedAt: now });
   }
 
@@ -250,6 +269,7 @@ export class StatusStore {
     }
     m[COUNTER[r.action]]++;
     m.bytes += r.bytes;
+    c.pullsSpent += r.pulls;
     c.done++;
     if (r.action === 'failed') {
       c.failed++;
@@ -274,6 +294,8 @@ export class StatusStore {
       mappings: c ? [...c.mappings.values()].sort((a, b) => a.mapping - b.mapping) : [],
     };
     if (s.error !== undefined) run.error = safeText(s.error, MAX_STATUS_ERROR);
+    if (s.pullsPlanned !== undefined) run.pullsPlanned = s.pullsPlanned;
+    if (s.pullsPlannedAtLeast) run.pullsPlannedAtLeast = true;
     t.lastRun = run;
     if (s.ok) t.lastSuccessAt = s.finishedAt;
     delete t.current;
@@ -288,6 +310,11 @@ const COUNTER: Record<ImageAction, 'copied' | 'upToDate' | 'failed' | 'skipped' 
   skipped: 'skipped',
   waiting: 'waiting',
 };
+
+/** What tells one pause from another: its start, else (older producers) its end. */
+function waitId(s: BudgetSnapshot | undefined): number | undefined {
+  return s === undefined || s.waitingUntilMs === undefined ? undefined : (s.waitingSinceMs ?? s.waitingUntilMs);
+}
 
 function key(source: string, target: string): string {
   return `${source}\u0000${target}`;

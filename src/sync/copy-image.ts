@@ -110,6 +110,8 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   result.sourceDigest = top.digest;
 
   const chosen = selectPlatforms(top, selection, source);
+  const children = chosen.kind === 'child' ? 1 : chosen.manifest.kind === 'index' ? childrenOf(chosen.manifest).length : 0;
+  o.events({ type: 'pulls-known', pulls: 1 + children });
   let final: Manifest;
   if (chosen.kind === 'child') {
     final = await fetchSource(run, chosen.descriptor.digest, chosen.descriptor.digest);

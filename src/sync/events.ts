@@ -7,6 +7,8 @@ export type BlobOutcome = 'exists' | 'mounted' | 'copied';
 export type CopyEvent =
   | { type: 'image-decided'; source: string; target: string; action: 'copy' | 'up-to-date'; sourceDigest?: Digest; targetDigest?: Digest }
   | { type: 'manifest-fetched'; registry: string; repository: string; digest: Digest; mediaType: string; size: number }
+  /** the source manifest was read: the copy GETs `pulls` manifests at most (itself and the children it selected) */
+  | { type: 'pulls-known'; pulls: number }
   | { type: 'manifest-pushed'; registry: string; repository: string; reference: string; digest: Digest; mediaType: string }
   | { type: 'index-rewritten'; source: string; sourceDigest: Digest; digest: Digest; platforms: string }
   | { type: 'blob-started'; digest: Digest; size: number; repository: string }

@@ -40,7 +40,7 @@ export interface RepositoryPlanInput {
   /** per selected ref: the digest the target reference has now, null when absent, or why the HEAD failed */
   targetDigests: ReadonlyMap<string, Digest | null | HeadFailure>;
   platforms: PlatformSelection;
-  /** manifests per index when nothing better is known (default 2) */
+  /** children counted for an index when nothing better is known (default 1: the least its copy reads) */
   assumedChildren?: number;
 }
 
@@ -61,7 +61,7 @@ export interface RepositoryPlan {
   filteredOut: number;
   /** manifest GETs the copies need (Docker Hub pulls); estimated for a copy whose source was NOT_ASKED */
   pulls: number;
-  /** some copy's pulls are a guess (an index's children, or a source not asked) */
+  /** some copy's pulls are a floor, not a count (an index's children, or a source not asked): "at least `pulls`" */
   pullsEstimated: boolean;
 }
 
@@ -96,7 +96,7 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
     const have = target as Digest | null;
     if (head === NOT_ASKED) {
       // an index's children are unknown until the copy reads it
-      const p = pullsFor(undefined, input.platforms, undefined, input.assumedChildren ?? 2);
+      const p = pullsFor(undefined, input.platforms, undefined, input.assumedChildren ?? 1);
       pulls += p.pulls;
       actions.push({ kind: 'copy', ref, key, reason: 'missing on the target', ...p });
       continue;
@@ -117,7 +117,7 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
           : head.digest === undefined
             ? 'the source sent no digest'
             : `the target has another digest (${have.slice(0, 19)}…)`;
-    const p = pullsFor(head.mediaType, input.platforms, undefined, input.assumedChildren ?? 2);
+    const p = pullsFor(head.mediaType, input.platforms, undefined, input.assumedChildren ?? 1);
     pulls += p.pulls;
     actions.push({
       kind: 'copy',

@@ -40,6 +40,10 @@ export function runCounts(s: RunCounts): RunCounts {
 
 export interface TaskRunSummary extends RunCounts {
   task: string;
+  /** source manifest GETs the `planned` line counted (`pulls` is what was spent) */
+  pullsPlanned?: number;
+  /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
+  pullsPlannedAtLeast?: boolean;
   startedAt: number;
   finishedAt: number;
   ok: boolean;
@@ -47,8 +51,8 @@ export interface TaskRunSummary extends RunCounts {
 }
 
 /** A pull budget as the status page and metrics show it: the budget module's state, plus a wait's end. */
-export type BudgetSnapshot = Pick<PullBudgetState, 'registry' | 'identity' | 'limit' | 'remaining' | 'windowSeconds' | 'resetAtMs' | 'reserve'> & {
-  /** copies are waiting for the budget until then (epoch ms) */
+export type BudgetSnapshot = Pick<PullBudgetState, 'registry' | 'identity' | 'limit' | 'remaining' | 'windowSeconds' | 'resetAtMs' | 'reserve' | 'waitingSinceMs' | 'nextCheckAtMs'> & {
+  /** copies are waiting for the budget until then at the latest (epoch ms); `nextCheckAtMs` may end it sooner */
   waitingUntilMs?: number;
 };
 
@@ -59,7 +63,11 @@ export function budgetSnapshot(s: PullBudgetState, waitingUntilMs?: number): Bud
   if (s.remaining !== undefined) out.remaining = s.remaining;
   if (s.windowSeconds !== undefined) out.windowSeconds = s.windowSeconds;
   if (s.resetAtMs !== undefined) out.resetAtMs = s.resetAtMs;
-  if (waitingUntilMs !== undefined) out.waitingUntilMs = waitingUntilMs;
+  if (waitingUntilMs !== undefined) {
+    out.waitingUntilMs = waitingUntilMs;
+    if (s.waitingSinceMs !== undefined) out.waitingSinceMs = s.waitingSinceMs;
+    if (s.nextCheckAtMs !== undefined) out.nextCheckAtMs = s.nextCheckAtMs;
+  }
   return out;
 }
 
@@ -74,6 +82,8 @@ export type SyncEvent =
   | { type: 'task-scheduled'; task: string; nextRunAt: number }
   | { type: 'task-started'; task: string; at: number }
   | { type: 'task-planned'; task: string; images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: boolean; budget?: BudgetSnapshot }
+  /** the planned pulls, corrected as a copy read an index (after `task-planned`); `pullsEstimated`: still "at least" */
+  | { type: 'task-pulls'; task: string; pullsNeeded: number; pullsEstimated?: boolean }
   | { type: 'image-started'; task: string; source: string; target: string }
   | { type: 'image-finished'; report: ImageReport }
   | { type: 'task-finished'; summary: TaskRunSummary }

@@ -3,6 +3,7 @@ import { dockerConfigProvider } from '../credentials/provider.js';
 import type { CredentialProvider } from '../credentials/types.js';
 import { TaskListers, type FetchFn } from '../listers/index.js';
 import type { Logger } from '../log/logger.js';
+import type { RecheckSchedule } from '../registry/budget/recheck.js';
 import type { Exchange } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
 import type { Clock } from '../scheduler/clock.js';
@@ -24,6 +25,8 @@ export interface RuntimeDeps {
   hubApi?: string;
   hubIndex?: string;
   imageConcurrency?: number;
+  /** when a paused pull budget is re-read (default: 1 min, growing to 10; tests use a second) */
+  budgetRecheck?: RecheckSchedule;
 }
 
 export interface Runtime {
@@ -39,7 +42,7 @@ export interface Runtime {
  * memo, and each task's cached repository listers. A config reload builds a new one (as dregsy resets its caches).
  */
 export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
-  const budget = budgetFor(config, deps.logger, deps.clock, deps.bus);
+  const budget = budgetFor(config, deps.logger, deps.clock, deps.bus, deps.budgetRecheck);
   const docker = deps.dockerConfig ?? dockerConfigProvider();
   const pool = new RegistryPool({
     config,

@@ -15,6 +15,7 @@ import type { RegistryPool } from './registry-pool.js';
 import { budgetSnapshot, type BudgetSnapshot, type ImageReport, type SyncEventBus, type TaskRunSummary } from './run-events.js';
 import type { TaskListers } from '../listers/index.js';
 import { WorkQueue } from './work-queue.js';
+import { PullTally, type TallyEntry } from './pull-tally.js';
 
 export interface TaskRunnerDeps {
   pool: RegistryPool;
@@ -51,9 +52,11 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   // cleared when planning ends, normally or not: a repository still being planned after an abort must not
   // report its images after the task summary
   let planning = true;
+  const tally = new PullTally();
+  let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps) };
+    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps), tally, announced: false };
     // the copy reads a manifest the target lacks anyway: no source HEAD for it first
     const planDeps = { src, dst, askSourceForNew: false, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) };
     const totals = await streamTaskPlan(task, planDeps, {
@@ -61,7 +64,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
       repository: (work) => (planning ? dispatchRepository(run, work) : undefined),
     });
     filteredOut = totals.filteredOut;
-    announcePlan(task, totals, deps, src, log);
+    announced = announcePlan(run, totals);
   } catch (e) {
     const f = failureOf(e);
     if (signal?.aborted) {
@@ -77,7 +80,11 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   await copies.drain();
   summary.finishedAt = clock.now();
   if (summary.failed > 0) summary.ok = false;
-  const fields = { copied: summary.copied, upToDate: summary.upToDate, failed: summary.failed, skipped: summary.skipped, filteredOut, bytes: summary.bytes, pulls: summary.pulls, durationMs: summary.finishedAt - startedAt };
+  // the count the `planned` line gave (the tally now holds what was spent), to set next to the pulls spent
+  const planned = announced ?? { pulls: tally.planned, atLeast: tally.atLeast };
+  summary.pullsPlanned = planned.pulls;
+  if (planned.atLeast) summary.pullsPlannedAtLeast = true;
+  const fields = { copied: summary.copied, upToDate: summary.upToDate, failed: summary.failed, skipped: summary.skipped, filteredOut, bytes: summary.bytes, pulls: summary.pulls, pullsPlanned: planned.pulls, ...(planned.atLeast ? { pullsPlannedAtLeast: true } : {}), durationMs: summary.finishedAt - startedAt };
   if (summary.ok) log.info(fields, `task done: ${summary.copied} copied, ${summary.upToDate} up to date, ${summary.failed} failed`);
   else log.error(fields, `task had errors: ${summary.copied} copied, ${summary.upToDate} up to date, ${summary.failed} failed`);
   bus.emit({ type: 'task-finished', summary });
@@ -96,6 +103,15 @@ interface RunContext {
   copies: WorkQueue;
   /** records an image's outcome: summary counts, its log line, the image-finished event */
   finish: Finish;
+  /** pulls planned (corrected as manifests are read) */
+  tally: PullTally;
+  /** the `planned` line is out: corrections go to the bus as `task-pulls` */
+  announced: boolean;
+}
+
+/** A copy's count of pulls changed: once the plan is announced, the status page hears of it. */
+function revised(run: RunContext): void {
+  if (run.announced) run.deps.bus.emit({ type: 'task-pulls', task: run.task.name, pullsNeeded: run.tally.planned, ...(run.tally.atLeast ? { pullsEstimated: true } : {}) });
 }
 
 type Finish = (report: ImageReport, fields: Record<string, unknown>, message: string, level?: 'info' | 'error' | 'warn') => void;
@@ -113,15 +129,23 @@ function finisher(summary: TaskRunSummary, log: Logger, deps: TaskRunnerDeps): F
   };
 }
 
-function announcePlan(task: TaskConfig, totals: PlanTotals, deps: TaskRunnerDeps, src: RegistryClient, log: Logger): void {
+/**
+ * The `planned` line and event. Its pulls are the plan's, corrected by the copies that have read their manifests
+ * since (copies start while planning goes on); "at least" while some index is still counted by its floor.
+ */
+function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atLeast: boolean } {
+  const { task, deps, src, log, tally } = run;
   const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
   const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
-  deps.bus.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: totals.pulls, ...(totals.pullsEstimated ? { pullsEstimated: true } : {}), ...(budget ? { budget } : {}) });
+  const pulls = tally.planned;
+  deps.bus.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: pulls, ...(tally.atLeast ? { pullsEstimated: true } : {}), ...(budget ? { budget } : {}) });
+  run.announced = true;
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
-    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: totals.pulls, pullsEstimated: totals.pullsEstimated, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
-    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${totals.pullsEstimated ? 'about ' : ''}${totals.pulls} manifest pulls${left}`,
+    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.summary.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
+    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls${left}`,
   );
+  return { pulls, atLeast: tally.atLeast };
 }
 
 function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: number } | { error: FailureInfo }): void {
@@ -158,7 +182,8 @@ async function dispatchRepository(run: RunContext, r: RepositoryWork): Promise<v
       const code = a.kind === 'missing' ? 'NOT_FOUND' : a.code;
       finish({ ...base, source, target, action: 'failed', reason: a.reason, ...(code ? { errorCode: code } : {}) }, { code }, `failed: ${a.reason}`, 'error');
     } else {
-      await run.copies.push(() => copyOne(a, r, source, target, base, run), run.signal);
+      const entry = run.tally.add(a.pulls, a.estimated);
+      await run.copies.push(() => copyOne(a, r, source, target, base, run, entry), run.signal);
     }
   }
 }
@@ -170,8 +195,13 @@ async function copyOne(
   target: string,
   base: { task: string; mapping: number; bytes: number; durationMs: number; pulls: number },
   run: RunContext,
+  entry: TallyEntry,
 ): Promise<void> {
-  const { task, deps, src, dst, signal, finish } = run;
+  const { task, deps, src, dst, signal, tally } = run;
+  const finish: Finish = (report, ...rest) => {
+    if (tally.settle(entry, report.pulls)) revised(run);
+    run.finish(report, ...rest);
+  };
   const srcRepo = r.source;
   const dstRepo = r.target;
   const mapping = r.mapping;
@@ -181,7 +211,9 @@ async function copyOne(
   const blobLog = deps.logger.child({ task: task.name, target });
   const events = (event: CopyEvent): void => {
     deps.bus.emit({ type: 'copy', task: task.name, source, target, event });
-    if (event.type === 'blob-done') {
+    if (event.type === 'pulls-known') {
+      if (tally.known(entry, event.pulls)) revised(run);
+    } else if (event.type === 'blob-done') {
       const f = { digest: event.digest, size: event.size, outcome: event.outcome, ...(event.from ? { from: event.from } : {}), bytes: event.bytes, durationMs: event.durationMs };
       if (task.verbose) blobLog.info(f, `blob ${event.outcome}`);
       else blobLog.debug(f, `blob ${event.outcome}`);

@@ -293,7 +293,7 @@ tasks:
     assert.equal(hub?.maxConcurrency, 4);
     assert.deepEqual(hub?.credentials.map((c) => ({ ...c })), [{ username: 'second', password: 'pw2' }]);
     const harbor = r.config.registries['harbor.example.com'];
-    assert.deepEqual([harbor?.skipTlsVerify, harbor?.certsDir, harbor?.maxConcurrency, harbor?.requestsPerSecond, harbor?.pullReserve], [true, '/etc/ferry/harbor', 8, 2.5, 10]);
+    assert.deepEqual([harbor?.skipTlsVerify, harbor?.certsDir, harbor?.maxConcurrency, harbor?.requestsPerSecond, harbor?.pullReserve], [true, '/etc/ferry/harbor', 8, 2.5, 0]);
     assert.deepEqual([harbor?.lowSpeedLimit, harbor?.lowSpeedTimeMs], [512, 120_000]);
     assert.deepEqual([hub?.lowSpeedLimit, hub?.lowSpeedTimeMs], [undefined, undefined], 'unset: the defaults apply when connecting');
     const t = r.config.tasks[0];

@@ -97,10 +97,10 @@ describe('Docker Hub pull budget', () => {
       s.dst,
       s.images.map((i) => ({ source: parseReference(`${s.srcReg.host}/${i.repo}:latest`), target: parseReference(`${s.dstReg.host}/${i.repo}:latest`) })),
     );
-    assert.equal(plan.pulls, 8, '5 single-platform images + an index with 2 children');
+    assert.equal(plan.pulls, 7, '5 single-platform images + an index, at least 2 until it is read (it has 2 children)');
     assert.equal(s.hub.pulls, 0, 'planning costs no pull (HEAD only)');
     const line = describePlan(plan, s.budget.state(s.srcReg.host));
-    assert.match(line.message, /needs 8 manifest pulls; 5 of 5 left \(reserve 2\); 5 will wait/);
+    assert.match(line.message, /needs at least 7 manifest pulls; 5 of 5 left \(reserve 2\); 4 will wait/);
 
     const windows = await runThroughWindows(s, () => {
       // Paused at the reserve: the source still has at least the reserve left (a second copy's GET may still

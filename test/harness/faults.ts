@@ -238,6 +238,15 @@ export interface HubLimitOptions {
   /** the limit's time source (a FakeClock in tests) */
   now: () => number;
   source?: string;
+  /**
+   * Hub's real shape: each pull leaves the window `windowSeconds` after it was made (default: fixed windows that
+   * reset all at once, which is simpler to drive with a FakeClock)
+   */
+  rolling?: boolean;
+  /** the `w=` announced in the headers, when it differs from the window enforced (a 6 h window, compressed) */
+  announcedWindowSeconds?: number;
+  /** whom a request is charged to (default: everyone shares one budget, as on one IP) */
+  accountOf?: (req: IncomingMessage) => string;
 }
 
 export interface HubLimitHooks {
@@ -247,59 +256,72 @@ export interface HubLimitHooks {
   pulls: number;
   /** 429s sent */
   refused: number;
-  /** someone else on the same IP pulls `n` times */
+  /** manifest GETs charged per account (see `accountOf`) */
+  pullsBy: Map<string, number>;
+  /** someone else on the same IP (the default account) pulls `n` times */
   spend(n: number): void;
-  remaining(): number;
+  remaining(account?: string): number;
 }
 
-/** Docker Hub's pull limit in fixed windows: GET manifests count, HEAD are free, both carry the headers. */
+/** Docker Hub's pull limit: GET manifests count, HEAD are free, both carry the headers. */
 export function hubLimitHooks(o: HubLimitOptions): HubLimitHooks {
-  let window = -1;
-  let used = 0;
-  const roll = (): void => {
-    const w = Math.floor(o.now() / (o.windowSeconds * 1000));
-    if (w !== window) {
-      window = w;
-      used = 0;
+  const windowMs = o.windowSeconds * 1000;
+  const DEFAULT = '';
+  /** per account: the times of the pulls in the current window (fixed: since the window began) */
+  const accounts = new Map<string, { window: number; times: number[] }>();
+  const charged = (account: string): number[] => {
+    const now = o.now();
+    let a = accounts.get(account);
+    if (!a) accounts.set(account, (a = { window: -1, times: [] }));
+    if (o.rolling) a.times = a.times.filter((t) => t > now - windowMs);
+    else {
+      const w = Math.floor(now / windowMs);
+      if (w !== a.window) {
+        a.window = w;
+        a.times = [];
+      }
     }
+    return a.times;
   };
-  const headers = (): Record<string, string> => ({
-    'ratelimit-limit': `${o.limit};w=${o.windowSeconds}`,
-    'ratelimit-remaining': `${Math.max(0, o.limit - used)};w=${o.windowSeconds}`,
-    'docker-ratelimit-source': o.source ?? '192.0.2.1',
+  const left = (account: string): number => Math.max(0, o.limit - charged(account).length);
+  const announced = o.announcedWindowSeconds ?? o.windowSeconds;
+  const headers = (account: string): Record<string, string> => ({
+    'ratelimit-limit': `${o.limit};w=${announced}`,
+    'ratelimit-remaining': `${left(account)};w=${announced}`,
+    'docker-ratelimit-source': o.source ?? (account || '192.0.2.1'),
   });
+  const accountOf = (req: IncomingMessage): string => o.accountOf?.(req) ?? DEFAULT;
   const isManifest = (req: IncomingMessage): boolean => /\/manifests\/[^/]+$/.test((req.url ?? '').replace(/\?.*$/, ''));
   const hooks: HubLimitHooks = {
     pulls: 0,
     refused: 0,
+    pullsBy: new Map(),
     spend: (n) => {
-      roll();
-      used += n;
+      const times = charged(DEFAULT);
+      for (let i = 0; i < n; i++) times.push(o.now());
     },
-    remaining: () => {
-      roll();
-      return Math.max(0, o.limit - used);
-    },
+    remaining: (account = DEFAULT) => left(account),
     onRequest: (req): RequestDecision => {
       if (!isManifest(req) || req.method !== 'GET') return 'pass';
-      roll();
-      if (used < o.limit) {
-        used++;
+      const account = accountOf(req);
+      const times = charged(account);
+      if (times.length < o.limit) {
+        times.push(o.now());
         hooks.pulls++;
+        hooks.pullsBy.set(account, (hooks.pullsBy.get(account) ?? 0) + 1);
         return 'pass';
       }
       hooks.refused++;
       return {
         respond: (res) => {
-          res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', ...headers() });
+          res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', ...headers(account) });
           res.end(HUB_429_BODY);
         },
       };
     },
     transformResponse: (req, up) => {
       if (!isManifest(req)) return undefined;
-      roll();
-      return { ...up, headers: { ...up.headers, ...headers() } };
+      return { ...up, headers: { ...up.headers, ...headers(accountOf(req)) } };
     },
   };
   return hooks;

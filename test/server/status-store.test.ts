@@ -86,7 +86,7 @@ describe('status store', () => {
     let s = store.snapshot();
     assert.equal(s.copiesInFlight, 1);
     assert.equal(s.tasks[0]?.state, 'running');
-    assert.deepEqual(s.tasks[0]?.currentRun, { startedAt: clock.t, planned: { images: 2, toCopy: 2, pullsNeeded: 2 }, done: 0, failed: 0 });
+    assert.deepEqual(s.tasks[0]?.currentRun, { startedAt: clock.t, planned: { images: 2, toCopy: 2, pullsNeeded: 2 }, pullsSpent: 0, done: 0, failed: 0 });
     assert.deepEqual(s.tasks[0]?.inFlight, [{ source: src, target: dst, startedAt: clock.t, bytes: 1500, totalBytes: 4000 }]);
     copy({ type: 'blob-done', digest: D1, size: 4000, outcome: 'copied', repository: 'mirror/redis', bytes: 4000, durationMs: 5 });
     assert.equal(store.snapshot().tasks[0]?.inFlight[0]?.bytes, 4000);

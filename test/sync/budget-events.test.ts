@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FerryConfig } from '../../src/config/types.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
+import { createMetrics } from '../../src/server/metrics.js';
 import { FakeClock } from '../../src/scheduler/clock.js';
 import { budgetFor } from '../../src/sync/registry-pool.js';
 import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
@@ -22,4 +23,38 @@ test('pull-budget waits reach the bus as budget events, so the status page and m
   assert.ok(ev.snapshot.waitingUntilMs !== undefined && ev.snapshot.waitingUntilMs > clock.now(), 'the wait and when it ends are visible');
   const status = JSON.stringify(store.snapshot());
   assert.match(status, /docker\.io/);
+});
+
+test('a pause re-checked three times is one wait for /status and metrics; /status and the log say when the next check is', async () => {
+  const clock = new FakeClock(0);
+  const bus = new SyncEventBus();
+  const store = new StatusStore(() => clock.now());
+  store.attach(bus);
+  const metrics = createMetrics({ processMetrics: false });
+  const detach = metrics.attach(bus);
+  const lines: string[] = [];
+  const record = (_: object, msg?: string): void => void lines.push(msg ?? '');
+  const logger: Logger = { trace: record, debug: record, info: record, warn: record, error: record, child: () => logger };
+  const budget = budgetFor({ registries: {} } as unknown as FerryConfig, logger, clock, bus);
+  const headers = (remaining: number) => ({ 'ratelimit-limit': '200;w=21600', 'ratelimit-remaining': `${remaining};w=21600` });
+  budget.observe({ registry: 'docker.io', method: 'GET', kind: 'manifest', url: 'https://r/v2/x/manifests/1', status: 200, headers: headers(0) });
+  let checks = 0;
+  const probe = async (): Promise<void> => {
+    checks++;
+    budget.observe({ registry: 'docker.io', method: 'HEAD', kind: 'manifest', url: 'https://r/v2/x/manifests/1', status: 200, headers: headers(checks < 3 ? 0 : 4) });
+  };
+  const p = budget.acquire('docker.io', 1, { probe });
+  await clock.advance(0);
+  const paused = store.snapshot().budgets[0];
+  assert.deepEqual([paused?.waitingSinceMs, paused?.nextCheckAtMs, paused?.waitingUntilMs], [0, 60_000, 21_600_000]);
+  assert.ok(lines.some((l) => /paused .*next check 1970-01-01T00:01:00\.000Z, resuming by 1970-01-01T06:00:00\.000Z at the latest/.test(l)), lines.join('\n'));
+  await clock.advance(60_000);
+  assert.equal(store.snapshot().budgets[0]?.nextCheckAtMs, 180_000, 'a check that finds no budget moves the next one');
+  await clock.advance(21_600_000);
+  await p;
+  assert.equal(checks, 3);
+  assert.equal(store.snapshot().budgets[0]?.waits, 1);
+  assert.equal(store.snapshot().budgets[0]?.nextCheckAtMs, undefined);
+  assert.match(await metrics.render(), /ferry_pull_budget_waits_total\{registry="docker.io",identity="anonymous"\} 1\n/);
+  detach();
 });

@@ -106,7 +106,7 @@ function toText(plans: TaskPlan[], budgets: ReturnType<import('../../registry/bu
         }
       }
     }
-    lines.push(`  => ${p.toCopy} to copy (missing images), ${p.upToDate} up to date, ${p.filteredOut} filtered out, ${p.failed} failed; ${p.pullsEstimated ? 'about ' : ''}${p.pulls} manifest pulls needed`);
+    lines.push(`  => ${p.toCopy} to copy (missing images), ${p.upToDate} up to date, ${p.filteredOut} filtered out, ${p.failed} failed; ${p.pullsEstimated ? 'at least ' : ''}${p.pulls} manifest pulls needed`);
   }
   const hub = budgets.filter((b) => b.limit !== undefined);
   lines.push(hub.length ? hub.map((b) => `pull budget ${b.registry} (${b.identity}): ${b.remaining ?? '?'} of ${b.limit} left, reserve ${b.reserve}`).join('\n') : 'pull budget: no limit reported by the sources');

@@ -4,11 +4,15 @@
  */
 import { FerryError } from '../../errors.js';
 import type { CredentialSource } from '../auth/credentials.js';
-import type { Exchange, RegistryClient } from '../client.js';
+import type { Exchange, PullInfo, RegistryClient } from '../client.js';
 import { connectRegistry, type ConnectDeps, type RegistryOptions } from '../connect.js';
+import { headManifest } from '../manifests.js';
 import { ANONYMOUS, type PullBudget } from './pull-budget.js';
 
-/** Connects `registry` with the budget wired in: its observer sees every exchange, its gate guards manifest GETs. */
+/**
+ * Connects `registry` with the budget wired in: its observer sees every exchange, its gate guards manifest GETs,
+ * and a paused GET re-reads the budget with a HEAD of the manifest it waits for (free on Docker Hub).
+ */
 export async function connectBudgeted(
   registry: string,
   o: RegistryOptions,
@@ -22,7 +26,12 @@ export async function connectBudgeted(
     observe(e);
     outer?.(e);
   };
-  return connectRegistry(registry, o, { ...deps, onExchange, manifestGate: budget.gate(identity) });
+  let client: RegistryClient | undefined;
+  const probe = async (info: PullInfo, signal?: AbortSignal): Promise<void> => {
+    if (client) await headManifest(client, info.repository, info.reference, signal ? { signal } : {});
+  };
+  client = await connectRegistry(registry, o, { ...deps, onExchange, manifestGate: budget.gate(identity, probe) });
+  return client;
 }
 
 export interface PoolMember {

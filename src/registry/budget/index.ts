@@ -1,3 +1,4 @@
 export * from './plan.js';
 export * from './pull-budget.js';
 export * from './credential-pool.js';
+export * from './recheck.js';

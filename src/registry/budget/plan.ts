@@ -1,7 +1,8 @@
 /**
  * How many pulls a task will spend before it copies: HEAD the source and the target (free on Docker Hub), and
  * count the manifest GETs of every image whose digest differs — one for a single-platform image; for an index,
- * one for the index plus one per child it needs (the selected platforms, else the children last seen, else a guess).
+ * one for the index plus one per child it needs (the selected platforms, else the children last seen). A HEAD says
+ * that an image is an index, not how many children it has: until it is read, an index counts as at least two.
  */
 import type { PlatformSelection } from '../../oci/platform.js';
 import { INDEX_TYPES } from '../../oci/media-types.js';
@@ -27,7 +28,7 @@ export interface PlannedImage {
   differs: boolean;
   /** manifest GETs the copy needs (0 when up to date) */
   pulls: number;
-  /** true when `pulls` counts an index's children by guess */
+  /** true when `pulls` is a floor ("at least"): an index's children are not known yet */
   estimated: boolean;
   /** the source is missing: nothing to pull */
   missing?: boolean;
@@ -41,7 +42,7 @@ export interface PullPlan {
 }
 
 export interface PlanOptions {
-  /** children per index when nothing better is known (default 2: amd64 + arm64) */
+  /** children counted per index when nothing better is known (default 1: the least a copy reads) */
   assumedChildren?: number;
   /** children an index had when last copied (e.g. from the run's memo) */
   knownChildren?: (digest: Digest) => number | undefined;
@@ -82,7 +83,7 @@ export async function planPulls(src: RegistryClient, dst: RegistryClient, items:
         const same = head.digest !== undefined && have?.digest === head.digest && it.platforms?.kind !== 'some';
         if (same) return { ...base, differs: false, pulls: 0, estimated: false };
         const children = head.digest ? o.knownChildren?.(head.digest) : undefined;
-        return { ...base, differs: true, ...pullsFor(head.mediaType, it.platforms, children, o.assumedChildren ?? 2) };
+        return { ...base, differs: true, ...pullsFor(head.mediaType, it.platforms, children, o.assumedChildren ?? 1) };
       }, o.signal),
     ),
   );
@@ -92,9 +93,11 @@ export async function planPulls(src: RegistryClient, dst: RegistryClient, items:
 /** The log line's fields: pulls needed next to the budget left. */
 export function describePlan(plan: PullPlan, budget: BudgetSnapshot | undefined): { fields: Record<string, unknown>; message: string } {
   const fields: Record<string, unknown> = { pullsNeeded: plan.pulls, images: plan.images.length, upToDate: plan.upToDate };
-  if (!budget || budget.limit === undefined) return { fields, message: `copy needs ${plan.pulls} manifest pulls (no pull limit reported)` };
+  const needs = `${plan.images.some((i) => i.estimated) ? 'at least ' : ''}${plan.pulls}`;
+  if (plan.images.some((i) => i.estimated)) fields.pullsAtLeast = true;
+  if (!budget || budget.limit === undefined) return { fields, message: `copy needs ${needs} manifest pulls (no pull limit reported)` };
   Object.assign(fields, { remaining: budget.remaining, limit: budget.limit, reserve: budget.reserve, windowSeconds: budget.windowSeconds });
   const usable = Math.max(0, (budget.remaining ?? 0) - budget.reserve);
   const tail = plan.pulls > usable ? `; ${plan.pulls - usable} will wait for the budget to refill` : '';
-  return { fields, message: `copy needs ${plan.pulls} manifest pulls; ${budget.remaining ?? '?'} of ${budget.limit} left (reserve ${budget.reserve})${tail}` };
+  return { fields, message: `copy needs ${needs} manifest pulls; ${budget.remaining ?? '?'} of ${budget.limit} left (reserve ${budget.reserve})${tail}` };
 }

@@ -4,8 +4,9 @@
  * The budget learns from every manifest response (`observe`, fed by the client's `onExchange`): the
  * `ratelimit-*` headers, or a 429 without Retry-After, which on Hub means "quota spent". Before each manifest
  * GET a copy calls `acquire` (wired through the client's `ManifestGate`, see `gate`): below the reserve it
- * waits — it never fails — until the window should have refilled, or until a free HEAD shows budget again.
- * No headers means no limit: nothing ever waits for a registry that sends none.
+ * waits — it never fails. While it waits it re-reads the budget with a free HEAD on a back-off schedule
+ * (recheck.ts), and resumes as soon as a report shows budget; the reset time (or Retry-After, else one window)
+ * only bounds the wait from above. No headers means no limit: nothing ever waits for a registry that sends none.
  */
 import { FerryError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
@@ -13,6 +14,7 @@ import { systemClock, type Clock } from '../../scheduler/clock.js';
 import type { Exchange, ManifestGate, PullInfo } from '../client.js';
 import { parseRateLimit } from '../rate-limit.js';
 import { parseRetryAfter } from '../transport/retry.js';
+import { DEFAULT_RECHECK, recheckDelay, type BudgetProbe, type RecheckSchedule } from './recheck.js';
 
 export const ANONYMOUS = 'anonymous';
 
@@ -27,33 +29,37 @@ export interface BudgetSnapshot {
   windowSeconds?: number;
   /** what Hub charges (an IP or account), from docker-ratelimit-source */
   source?: string;
-  /** when the budget is expected back (epoch ms): the reset header, else the window after it ran out */
+  /** when the budget is expected back at the latest (epoch ms): the reset header, else the window after it ran out */
   resetAtMs?: number;
   reserve: number;
+  /** while paused: when the pause began, and (while copies wait) when ferry re-reads the budget next (a free HEAD) */
+  waitingSinceMs?: number;
+  nextCheckAtMs?: number;
   /** copies waiting for this budget now */
   waiting: number;
   exhausted: boolean;
 }
 
 export type BudgetEvent =
-  | { type: 'budget-wait'; registry: string; identity: string; remaining?: number; limit?: number; reserve: number; resumeAtMs: number }
+  | { type: 'budget-wait'; registry: string; identity: string; remaining?: number; limit?: number; reserve: number; resumeAtMs: number; nextCheckAtMs?: number }
+  | { type: 'budget-check'; registry: string; identity: string; remaining?: number; resumeAtMs: number; nextCheckAtMs: number }
   | { type: 'budget-resume'; registry: string; identity: string; waitedMs: number; remaining?: number }
   | { type: 'budget-exhausted'; registry: string; identity: string; resumeAtMs: number; reason: string };
 
 export interface PullBudgetOptions {
   clock?: Clock;
   logger?: Logger;
-  /** pulls kept in reserve, per source registry (default: {@link defaultReserve} of the reported limit) */
+  /** pulls kept in reserve, per source registry (default 0: a run whose pulls fit in what is left never waits) */
   reserve?: Record<string, number>;
+  /** when a paused budget is re-read with a free HEAD (default {@link DEFAULT_RECHECK}: 1 min, growing to 10) */
+  recheck?: RecheckSchedule;
   /** wait after a 429 when neither a window nor a reset time is known (default 15 min) */
   unknownWindowMs?: number;
   onEvent?: (e: BudgetEvent) => void;
 }
 
-/** 10% of the limit, at most 10 pulls: 10 of Hub's anonymous 100 and of its personal 200. */
-export function defaultReserve(limit: number | undefined): number {
-  return limit === undefined ? 0 : Math.min(10, Math.floor(limit / 10));
-}
+/** The reserve of a registry without `pull-reserve`: none. Pulls that fit in what Hub reports left never wait. */
+export const DEFAULT_RESERVE = 0;
 
 interface State {
   registry: string;
@@ -67,7 +73,14 @@ interface State {
   pending: number;
   /** set while ferry believes the budget is spent; cleared by the resume time or a report showing budget */
   exhaustedUntil?: number;
+  /** when the current pause began (an exhaustion or a wait at the reserve): tells one pause from the next */
+  pausedSince?: number;
   waitingSince?: number;
+  /** the pause's next re-read (epoch ms), and how many it has had (the back-off step) */
+  nextCheckAt?: number;
+  checks: number;
+  /** the re-read in flight, shared by every waiter */
+  checking?: Promise<void>;
   waiters: number;
   wake: Set<() => void>;
 }
@@ -79,6 +92,7 @@ export class PullBudget {
   readonly #logger: Logger;
   readonly #reserve: Record<string, number>;
   readonly #unknownWindowMs: number;
+  readonly #recheck: RecheckSchedule;
   readonly #onEvent: (e: BudgetEvent) => void;
   readonly #states = new Map<string, State>();
 
@@ -87,6 +101,7 @@ export class PullBudget {
     this.#logger = o.logger ?? silentLogger;
     this.#reserve = o.reserve ?? {};
     this.#unknownWindowMs = o.unknownWindowMs ?? 15 * 60_000;
+    this.#recheck = o.recheck ?? DEFAULT_RECHECK;
     this.#onEvent = o.onEvent ?? (() => {});
   }
 
@@ -95,10 +110,13 @@ export class PullBudget {
     return (e) => this.observe(e, identity);
   }
 
-  /** The client hook: wait for budget before each manifest GET, and wait again after Hub's 429. */
-  gate(identity = ANONYMOUS): ManifestGate {
+  /**
+   * The client hook: wait for budget before each manifest GET, and wait again after Hub's 429. `probe` re-reads
+   * the budget while waiting (a free HEAD of the manifest about to be pulled, see connectBudgeted).
+   */
+  gate(identity = ANONYMOUS, probe?: (info: PullInfo, signal?: AbortSignal) => Promise<void>): ManifestGate {
     return {
-      beforePull: (info: PullInfo, signal?: AbortSignal) => this.acquire(info.registry, 1, { identity, signal }),
+      beforePull: (info: PullInfo, signal?: AbortSignal) => this.acquire(info.registry, 1, { identity, signal, ...(probe ? { probe: (sig) => probe(info, sig) } : {}) }),
       onRateLimited: (info: PullInfo, err: FerryError) => {
         this.exhausted(info.registry, identity, err.context.retryAfterMs, err.message);
         return true;
@@ -120,7 +138,11 @@ export class PullBudget {
       s.reported = info.remaining;
       if (info.windowSeconds !== undefined) s.windowSeconds = info.windowSeconds;
       if (info.source !== undefined) s.source = info.source;
-      if (info.resetAtMs !== undefined) s.resetAtMs = info.resetAtMs;
+      if (info.resetAtMs !== undefined) {
+        s.resetAtMs = info.resetAtMs;
+        // a reset time is an upper bound on a pause: an earlier one than expected shortens it
+        if (s.exhaustedUntil !== undefined && info.resetAtMs > now && info.resetAtMs < s.exhaustedUntil) s.exhaustedUntil = info.resetAtMs;
+      }
     }
     if (e.status === 429) {
       const ra = e.headers['retry-after'];
@@ -129,7 +151,7 @@ export class PullBudget {
       return;
     }
     // A fresh report of budget above the reserve ends an exhaustion early (the window refilled).
-    if (info && s.exhaustedUntil !== undefined && info.remaining - s.pending > this.reserveFor(s.registry, s.limit)) s.exhaustedUntil = undefined;
+    if (info && s.exhaustedUntil !== undefined && info.remaining - s.pending > this.reserveFor(s.registry)) s.exhaustedUntil = s.pausedSince = undefined;
     this.#notify(s);
   }
 
@@ -139,6 +161,7 @@ export class PullBudget {
     const now = this.#clock.now();
     const until = retryAfterMs !== undefined ? now + retryAfterMs : this.#resumeAt(s, now);
     if (s.exhaustedUntil !== undefined && s.exhaustedUntil >= until) return;
+    if (s.exhaustedUntil === undefined || now >= s.exhaustedUntil) this.#newPause(s, now);
     s.exhaustedUntil = until;
     s.reported = 0;
     this.#onEvent({ type: 'budget-exhausted', registry, identity, resumeAtMs: until, reason });
@@ -149,8 +172,10 @@ export class PullBudget {
   /**
    * Waits until `n` manifest GETs can be spent on `registry` without dropping below the reserve, then counts
    * them as started. Resolves at once for registries that report no limit. Rejects only when `signal` aborts.
+   * With a `probe`, a wait re-reads the budget on the recheck schedule and resumes as soon as it allows; the
+   * reset time, Retry-After or one window only bound the wait from above.
    */
-  async acquire(registry: string, n = 1, o: { identity?: string; signal?: AbortSignal } = {}): Promise<void> {
+  async acquire(registry: string, n = 1, o: { identity?: string; signal?: AbortSignal; probe?: BudgetProbe } = {}): Promise<void> {
     const s = this.#states.get(key(registry, o.identity ?? ANONYMOUS));
     if (!s) return;
     let waited = false;
@@ -159,12 +184,12 @@ export class PullBudget {
       const now = this.#clock.now();
       if (s.exhaustedUntil !== undefined && now >= s.exhaustedUntil) {
         // The window should have refilled: assume a full budget until the next response says otherwise.
-        s.exhaustedUntil = undefined;
+        s.exhaustedUntil = s.pausedSince = undefined;
         s.reported = s.limit;
         s.pending = 0;
         s.resetAtMs = undefined;
       }
-      const reserve = this.reserveFor(registry, s.limit);
+      const reserve = this.reserveFor(registry);
       const need = s.limit === undefined ? n : Math.min(n, Math.max(1, s.limit - reserve));
       const left = s.reported === undefined ? undefined : s.reported - s.pending;
       if (s.exhaustedUntil === undefined && (left === undefined || left - need >= reserve)) {
@@ -173,23 +198,24 @@ export class PullBudget {
         return;
       }
       const resumeAtMs = s.exhaustedUntil ?? this.#resumeAt(s, now);
-      if (s.waitingSince === undefined) {
-        s.waitingSince = now;
-        this.#onEvent({ type: 'budget-wait', registry, identity: s.identity, ...(left !== undefined ? { remaining: left } : {}), ...(s.limit !== undefined ? { limit: s.limit } : {}), reserve, resumeAtMs });
-        this.#logger.warn(
-          { registry, identity: s.identity, remaining: left, limit: s.limit, reserve, windowSeconds: s.windowSeconds, resumeAt: new Date(resumeAtMs).toISOString() },
-          `pull budget of ${registry} at its reserve: manifest GETs paused (HEAD checks go on), resuming by ${new Date(resumeAtMs).toISOString()}`,
-        );
+      if (s.exhaustedUntil === undefined) {
+        s.exhaustedUntil = resumeAtMs;
+        this.#newPause(s, now);
       }
-      if (s.exhaustedUntil === undefined) s.exhaustedUntil = resumeAtMs;
+      if (o.probe && s.nextCheckAt === undefined) s.nextCheckAt = Math.min(resumeAtMs, now + recheckDelay(s.checks, this.#recheck));
+      if (s.waitingSince === undefined) this.#paused(s, now, left, reserve, resumeAtMs);
       waited = true;
-      await this.#sleepUntil(s, resumeAtMs, o.signal);
+      if (o.probe && s.nextCheckAt !== undefined && now >= s.nextCheckAt) {
+        await this.#check(s, o.probe, o.signal);
+        continue;
+      }
+      await this.#sleepUntil(s, Math.min(resumeAtMs, s.nextCheckAt ?? Infinity), o.signal);
     }
   }
 
-  /** The reserve kept on `registry` (configured, else {@link defaultReserve}). */
-  reserveFor(registry: string, limit?: number): number {
-    return this.#reserve[registry] ?? defaultReserve(limit);
+  /** The reserve kept on `registry` (configured `pull-reserve`, else {@link DEFAULT_RESERVE}). */
+  reserveFor(registry: string): number {
+    return this.#reserve[registry] ?? DEFAULT_RESERVE;
   }
 
   /** What is known of the budget of `registry` for `identity`; undefined when it reported no limit. */
@@ -224,7 +250,7 @@ export class PullBudget {
   #state(registry: string, identity: string): State {
     const k = key(registry, identity);
     let s = this.#states.get(k);
-    if (!s) this.#states.set(k, (s = { registry, identity, pending: 0, waiters: 0, wake: new Set() }));
+    if (!s) this.#states.set(k, (s = { registry, identity, pending: 0, checks: 0, waiters: 0, wake: new Set() }));
     return s;
   }
 
@@ -233,10 +259,64 @@ export class PullBudget {
     return now + (s.windowSeconds !== undefined ? s.windowSeconds * 1000 : this.#unknownWindowMs);
   }
 
+  /** A pause begins: its own back-off, even when waiters of the last one gave up (aborted) before it ended. */
+  #newPause(s: State, now: number): void {
+    s.pausedSince = now;
+    s.waitingSince = undefined;
+    s.nextCheckAt = undefined;
+    s.checks = 0;
+  }
+
+  #paused(s: State, now: number, left: number | undefined, reserve: number, resumeAtMs: number): void {
+    s.waitingSince = now;
+    const registry = s.registry;
+    const next = s.nextCheckAt;
+    this.#onEvent({
+      type: 'budget-wait',
+      registry,
+      identity: s.identity,
+      ...(left !== undefined ? { remaining: left } : {}),
+      ...(s.limit !== undefined ? { limit: s.limit } : {}),
+      reserve,
+      resumeAtMs,
+      ...(next !== undefined ? { nextCheckAtMs: next } : {}),
+    });
+    const check = next !== undefined ? `next check ${new Date(next).toISOString()}, ` : '';
+    this.#logger.warn(
+      { registry, identity: s.identity, remaining: left, limit: s.limit, reserve, windowSeconds: s.windowSeconds, resumeAt: new Date(resumeAtMs).toISOString(), ...(next !== undefined ? { nextCheckAt: new Date(next).toISOString() } : {}) },
+      `pull budget of ${registry} ${left !== undefined && left > 0 ? 'at its reserve' : 'spent'}: manifest GETs paused (HEAD checks go on); ${check}resuming by ${new Date(resumeAtMs).toISOString()} at the latest`,
+    );
+  }
+
+  /** Re-reads a paused budget (one probe at a time, shared by every waiter), then schedules the next check. */
+  async #check(s: State, probe: BudgetProbe, signal?: AbortSignal): Promise<void> {
+    s.checking ??= (async () => {
+      try {
+        await probe(signal);
+      } catch (e) {
+        this.#logger.debug({ registry: s.registry, identity: s.identity, error: e instanceof Error ? e.message : String(e) }, 'pull budget re-check failed');
+      }
+      s.checks++;
+      const now = this.#clock.now();
+      s.checking = undefined;
+      if (s.exhaustedUntil === undefined || s.waitingSince === undefined) return;
+      s.nextCheckAt = Math.min(s.exhaustedUntil, now + recheckDelay(s.checks, this.#recheck));
+      const remaining = s.reported === undefined ? undefined : Math.max(0, s.reported - s.pending);
+      this.#onEvent({ type: 'budget-check', registry: s.registry, identity: s.identity, ...(remaining !== undefined ? { remaining } : {}), resumeAtMs: s.exhaustedUntil, nextCheckAtMs: s.nextCheckAt });
+      this.#logger.info(
+        { registry: s.registry, identity: s.identity, remaining, nextCheckAt: new Date(s.nextCheckAt).toISOString(), resumeAt: new Date(s.exhaustedUntil).toISOString() },
+        `pull budget of ${s.registry} re-checked: ${remaining ?? '?'} left, still paused; next check ${new Date(s.nextCheckAt).toISOString()}`,
+      );
+    })();
+    await s.checking;
+  }
+
   #resumed(s: State, now: number): void {
     if (s.waitingSince === undefined) return;
     const waitedMs = now - s.waitingSince;
     s.waitingSince = undefined;
+    s.nextCheckAt = undefined;
+    s.checks = 0;
     const remaining = s.reported === undefined ? undefined : s.reported - s.pending;
     this.#onEvent({ type: 'budget-resume', registry: s.registry, identity: s.identity, waitedMs, ...(remaining !== undefined ? { remaining } : {}) });
     this.#logger.info({ registry: s.registry, identity: s.identity, waitedMs, remaining }, 'pull budget available again: manifest GETs resume');
@@ -275,7 +355,9 @@ export class PullBudget {
       ...(s.windowSeconds !== undefined ? { windowSeconds: s.windowSeconds } : {}),
       ...(s.source !== undefined ? { source: s.source } : {}),
       ...(resetAtMs !== undefined ? { resetAtMs } : {}),
-      reserve: this.reserveFor(s.registry, s.limit),
+      reserve: this.reserveFor(s.registry),
+      ...(exhausted && s.pausedSince !== undefined ? { waitingSinceMs: s.pausedSince } : {}),
+      ...(exhausted && s.waitingSince !== undefined && s.nextCheckAt !== undefined ? { nextCheckAtMs: s.nextCheckAt } : {}),
       waiting: s.waiters,
       exhausted,
     };
