@@ -178,11 +178,12 @@ test('SIGKILL at chosen request events never leaves a tag on an incomplete image
         () => 'completed',
         () => 'exited',
       );
-      await child.exited;
+      if (outcome === 'completed') child.proc.kill('SIGKILL');
+      const exit = await child.exited;
       await dstProxy.idle();
       const { fired } = killSwitch.disarm();
-      assert.ok(fired && outcome === 'exited', `${describePoint(point)} was not reached in round ${round} (a complete copy counted ${JSON.stringify(counts)})`);
-      assert.equal((await child.exited).signal, 'SIGKILL', child.stderr());
+      assert.ok(fired && outcome === 'exited', `${describePoint(point)} was not reached in round ${round} (a complete copy counted ${JSON.stringify(counts)}) ${child.stderr()}`);
+      assert.equal(exit.signal, 'SIGKILL', child.stderr());
       for (const img of images) {
         const t = await checkTarget(dstReg, `${round}/${img.repo}`, img.tag);
         assert.notEqual(t.state, 'incomplete', `after ${describePoint(point)}: ${round}/${img.repo}:${img.tag} misses ${t.missing.join(', ')}`);

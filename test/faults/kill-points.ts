@@ -71,7 +71,10 @@ export class KillSwitch {
       return {
         respond: (res, inbound) =>
           new Promise<void>((resolve) => {
+            let once = false;
             const cut = (chunk?: Buffer): void => {
+              if (once) return;
+              once = true;
               inbound.pause();
               this.kill(r);
               if (!chunk) return void (res.destroy(), resolve());
@@ -85,6 +88,7 @@ export class KillSwitch {
             };
             inbound.once('data', cut);
             inbound.once('end', () => cut());
+            inbound.once('close', () => cut());
           }),
       };
     };
