@@ -142,19 +142,23 @@ export class KillSwitch {
   }
 }
 
-/** Kill points covering every kind: first, middle and last occurrence (as counted in a complete copy). */
+/**
+ * Kill points covering every kind and phase: the first, middle and last occurrence (as counted in a complete
+ * copy) where the position matters (downloads, uploads, tags), the first and last elsewhere.
+ */
 export function planKillPoints(counts: Record<Kind, number>): KillPoint[] {
   const pick = (n: number): number[] => [...new Set([1, Math.ceil(n / 2), n])].filter((k) => k >= 1);
+  const ends = (n: number): number[] => [...new Set([1, n])].filter((k) => k >= 1);
   const at = (kind: Kind, phase: Phase, ks: number[]): KillPoint[] => ks.map((k) => ({ kind, k, phase }));
   return [
     ...at('source-blob-get', 'mid', pick(counts['source-blob-get'])),
     ...at('blob-upload', 'arrive', pick(counts['blob-upload'])),
-    ...at('blob-upload', 'mid', pick(counts['blob-upload'])),
+    ...at('blob-upload', 'mid', [Math.ceil(counts['blob-upload'] / 2)]),
     ...at('blob-upload', 'done', pick(counts['blob-upload'])),
     ...at('blob-mount', 'arrive', [1]),
-    ...at('blob-mount', 'done', pick(counts['blob-mount'])),
+    ...at('blob-mount', 'done', [counts['blob-mount']]),
     ...at('child-manifest-put', 'arrive', [1]),
-    ...at('child-manifest-put', 'done', pick(counts['child-manifest-put'])),
+    ...at('child-manifest-put', 'done', ends(counts['child-manifest-put'])),
     ...at('tag-manifest-put', 'arrive', pick(counts['tag-manifest-put'])),
     ...at('tag-manifest-put', 'done', pick(counts['tag-manifest-put'])),
   ];
