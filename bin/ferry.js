@@ -2,6 +2,9 @@
 import { followTransfers, tuneHeap } from '../dist/cli/heap-tuning.js';
 
 tuneHeap();
+// LOG_METHODS names each log line's calling function and its place in src/ (not in the bundle): source maps must
+// be on before the bundle loads. Off otherwise: mapping costs start-up time.
+if (/^(1|true|yes|on)$/i.test(process.env.LOG_METHODS ?? '')) process.setSourceMapsEnabled(true);
 // the CLI bundled into one file by scripts/bundle-cli.mjs (start-up time); the heap flags above must come first
 const { main } = await import('../dist/ferry.mjs');
 

@@ -7,7 +7,7 @@ export interface LogSettings {
   level?: string;
   format?: 'json' | 'text';
   colors?: boolean;
-  /** show the caller method (dregsy's LOG_METHODS) */
+  /** add a `caller` field naming the calling function (dregsy's LOG_METHODS) */
   methods?: boolean;
   destination?: NodeJS.WritableStream;
 }
@@ -65,6 +65,8 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
   const format = s.format ?? (env.LOG_FORMAT?.toLowerCase() === 'json' ? 'json' : 'text');
   const dest = s.destination ?? process.stderr;
   const methods = s.methods ?? truthy(env.LOG_METHODS);
+  // The caller is found by the wrapper below (withCaller) and handed to pino's mixin for the line being written.
+  const caller: { method?: string } = {};
   const opts = {
     level: level === 'warning' ? 'warn' : level,
     // every line's fields pass through the deep redaction (child bindings too: see redactChildBindings)
@@ -76,7 +78,8 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
       },
     },
     base: undefined,
-    ...(methods ? { mixin: () => ({ method: callerMethod() }) } : {}),
+    // `caller`, not dregsy's func/file: `method` and `file` already carry an HTTP method and a config file
+    ...(methods ? { mixin: () => (caller.method === undefined ? {} : { caller: caller.method }) } : {}),
   };
   let logger: PinoLogger;
   if (format === 'json') {
@@ -87,7 +90,32 @@ export function createLogger(s: LogSettings = {}, env: NodeJS.ProcessEnv = proce
     logger = pino(opts, stream);
   }
   redactChildBindings(logger);
-  return logger as unknown as Logger;
+  return methods ? withCaller(logger as unknown as Logger, caller) : (logger as unknown as Logger);
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * A logger whose every line names the function that called it. Each level method captures the stack from its
+ * own caller on (`Error.captureStackTrace` cuts the frames of the method itself), so neither pino's frames nor
+ * file names need recognising: it works the same from src/ under tsx and from the bundled dist/ferry.mjs.
+ */
+function withCaller(inner: Logger, caller: { method?: string }): Logger {
+  const out = { child: (bindings: object) => withCaller(inner.child(bindings), caller) } as Logger;
+  for (const level of LEVELS) {
+    const log = function log(obj: object, msg?: string): void {
+      const holder: { stack?: string } = {};
+      Error.captureStackTrace(holder, log);
+      caller.method = callerMethod(holder.stack);
+      try {
+        inner[level](obj, msg);
+      } finally {
+        caller.method = undefined;
+      }
+    };
+    out[level] = log;
+  }
+  return out;
 }
 
 /**
@@ -110,17 +138,19 @@ function truthy(v: string | undefined): boolean {
 }
 
 /**
- * The function that called the logger (dregsy's LOG_METHODS shows the Go method): the first stack frame outside
- * pino and this module. Costs a stack capture per line, which is why it is opt-in.
+ * The calling function from a stack captured at the logger's caller (dregsy's LOG_METHODS shows the Go method):
+ * its first frame, as `name (path:line)` with the path from `src/` (or `dist/`) on. bin/ferry.js turns source
+ * maps on when LOG_METHODS is set, so the bundled CLI names src/ files and lines too. Costs a stack capture per
+ * line, which is why it is opt-in.
  */
-export function callerMethod(): string | undefined {
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
-  for (const f of frames) {
-    if (/node_modules[\\/]pino|pino-logger\.|node:internal|<anonymous>/.test(f)) continue;
-    const m = /at (?:async )?([^\s(]+)(?: \((.*?):(\d+):\d+\))?/.exec(f.trim());
+export function callerMethod(stack: string | undefined): string | undefined {
+  for (const f of (stack ?? '').split('\n').slice(1)) {
+    const m = /at (?:async )?(?:new )?(?:(\S+) \((.*?):(\d+):\d+\)|(.*?):(\d+):\d+$)/.exec(f.trim());
     if (!m) continue;
-    const file = m[2] ? m[2].replace(/^.*[\\/](src|dist)[\\/]/, '') : '';
-    return file ? `${m[1]} (${file}:${m[3]})` : m[1];
+    const name = m[1] ?? '<top level>';
+    const path = m[2] ?? m[4] ?? '';
+    const file = path.replace(/^.*[\\/](src|dist)[\\/]/, '').replace(/^file:\/\//, '');
+    return file ? `${name} (${file}:${m[3] ?? m[5]})` : name;
   }
   return undefined;
 }

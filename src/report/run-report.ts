@@ -20,7 +20,7 @@ export interface ReportImage {
   bytes: number;
   durationMs: number;
   pulls: number;
-  /** why the image was skipped or is waiting, or the error; null when copied or up to date */
+  /** why ferry took the action (copied: `missing on the target`, …; up to date, skipped, waiting); null when failed */
   reason: string | null;
   error: string | null;
   errorCode: string | null;

@@ -39,7 +39,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   for (;;) {
     const config = loaded.config;
     const tasks = config.tasks.filter((t) => o.select(t.name));
-    o.bus.emit({ type: 'config-loaded', file: config.file, tasks: tasks.map((t) => t.name) });
+    o.bus.emit({ type: 'config-loaded', file: config.file, tasks: tasks.map((t) => t.name), configured: config.tasks.map((t) => t.name) });
     if (tasks.length === 0) o.logger.warn({ file: config.file }, 'no task selected: nothing to do');
     const runtime = o.runtime(config);
     const scheduler = new Scheduler({ tasks, run: (t, s) => runtime.run(t, s), clock: o.clock, bus: o.bus, logger: o.logger, once: o.once });

@@ -73,8 +73,9 @@ export function createMetrics(o: MetricsOptions = {}): FerryMetrics {
   const apply = (e: SyncEvent): void => {
     switch (e.type) {
       case 'config-loaded':
-        for (const task of e.tasks) {
-          // make every task's series exist from the start, so rate() and absent() behave
+        for (const task of e.configured ?? e.tasks) {
+          // make every configured task's series exist from the start (one left out by -run too, at 0), so
+          // rate() and absent() behave
           for (const c of [copied, upToDate, failed, skipped, bytes, pulls]) c.inc({ task }, 0);
           setFlying(task);
         }

@@ -94,6 +94,9 @@ class ResumableReadable extends Readable implements ResumableSource {
     this.#opening = false;
     const { body } = opened;
     if (this.destroyed) {
+      // destroyed while the request was under way: discard the late body (undici's errors when destroyed; that
+      // error has nobody to go to, and unheard it would end the process)
+      body.on('error', () => undefined);
       body.destroy();
       return;
     }

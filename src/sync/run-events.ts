@@ -76,7 +76,8 @@ export function budgetSnapshot(s: PullBudgetState, waitingUntilMs?: number): Bud
  * The engine's per-image CopyEvents are forwarded inside `copy` events with their task and image.
  */
 export type SyncEvent =
-  | { type: 'config-loaded'; file: string; tasks: string[] }
+  /** `tasks`: the tasks selected to run (`-run`); `configured`: every task in the file (default: `tasks`) */
+  | { type: 'config-loaded'; file: string; tasks: string[]; configured?: string[] }
   | { type: 'scheduler-started' }
   | { type: 'scheduler-stopped' }
   | { type: 'task-scheduled'; task: string; nextRunAt: number }

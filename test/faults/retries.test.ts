@@ -137,23 +137,29 @@ describe('resume, stalls and limits', () => {
     const { reg } = await fixture();
     const stall = (req: IncomingMessage) => req.method === 'GET' && /\/manifests\//.test(req.url ?? '');
     const p = await proxy({ upstream: { url: reg.url }, transformResponse: (req, up) => (stall(req) ? { ...up, body: cutBody(up.body, 10, true) } : undefined) });
-    const c = await ferry(reg, { via: p.url, bodyTimeoutMs: 200 }, { backoff: { attempts: 3, baseMs: 1, maxMs: 5 } });
-    const t0 = Date.now();
+    const clock = recordingClock();
+    const c = await ferry(reg, { via: p.url, bodyTimeoutMs: 200 }, { clock, backoff: { attempts: 3, baseMs: 100, maxMs: 1000 }, random: () => 0.5 });
     await assert.rejects(getManifest(c, 'app', 'v1'), (e: unknown) => isFerryError(e, 'TIMEOUT'));
     assert.equal(p.count({ method: 'GET', pathRegex: /manifests/ }), 3, 'each attempt timed out');
-    assert.ok(Date.now() - t0 < 5000);
+    assert.deepEqual(clock.sleeps, [50, 100], 'two backoffs between three attempts, then it gives up');
   });
 
   test('concurrent requests per registry are capped (maxConcurrency)', async () => {
     const { reg } = await fixture();
     let inFlight = 0;
     let max = 0;
+    // Requests are held until two are in flight (so the cap is reached however slowly they arrive), then each
+    // still for a moment (so a third, if the cap let one through, would be seen in flight too).
+    let opened: () => void = () => undefined;
+    const twoInFlight = new Promise<void>((resolve) => (opened = resolve));
     const p = await proxy({
       upstream: { url: reg.url },
       onRequest: async (): Promise<RequestDecision> => {
         inFlight++;
         max = Math.max(max, inFlight);
-        await new Promise((r) => setTimeout(r, 30));
+        if (inFlight >= 2) opened();
+        await twoInFlight;
+        await new Promise((r) => setTimeout(r, 20));
         inFlight--;
         return 'pass';
       },

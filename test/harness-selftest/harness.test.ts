@@ -63,7 +63,8 @@ describe('harness self-test', { concurrency: true }, () => {
     const streamed = await pushLargeBlob(reg, 'selftest/big', 3 << 20, 'big2', { chunkSize: 0 });
     const layered = makeImage({ kind: 'oci', layers: [], seed: 'ext', externalLayers: [big, streamed] });
     await pushImage(reg, 'selftest/big', 'latest', layered);
-    const log = await reg.accessLog();
+    // Lines are written after the responses: wait for the last request's line, then look.
+    const log = await reg.accessLogUntil((l) => l.some((e) => e.method === 'PUT' && e.path === '/v2/selftest/big/manifests/latest'));
     assert.ok(log.some((e) => e.method === 'PUT' && e.path === '/v2/selftest/app/manifests/multi' && e.status === 201));
     assert.equal(log.filter((e) => e.method === 'PATCH' && e.path.startsWith('/v2/selftest/big/blobs/uploads/')).length, 7);
   });

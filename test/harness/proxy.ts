@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -71,6 +71,11 @@ export interface ProxyHandle {
   count(filter?: { method?: string; pathRegex?: RegExp; status?: number }): number;
   filter(filter?: { method?: string; pathRegex?: RegExp; status?: number }): ProxyRecord[];
   reset(): void;
+  /**
+   * Resolves once no client connection is open and every request has settled (answered by the upstream or a
+   * hook, or failed): after a client died, nothing it sent can still reach the upstream.
+   */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,7 +136,15 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     return true;
   };
 
+  let handling = 0;
+  const sockets = new Set<Socket>();
+  const idleWaiters: (() => void)[] = [];
+  const checkIdle = (): void => {
+    if (handling === 0 && sockets.size === 0) for (const w of idleWaiters.splice(0)) w();
+  };
+
   const server = createServer((req, res) => {
+    handling++;
     const rec: ProxyRecord = { method: req.method ?? '', path: req.url ?? '', status: 0, headers: req.headers, responseHeaders: {} };
     records.push(rec);
     res.on('finish', () => { rec.status = res.statusCode; });
@@ -155,6 +168,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       } else {
         res.destroy();
       }
+    }).finally(() => {
+      handling--;
+      checkIdle();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      checkIdle();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -174,6 +197,10 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     filter: (f = {}) => records.filter((r) => match(r, f)),
     count: (f = {}) => records.filter((r) => match(r, f)).length,
     reset: () => void records.splice(0),
+    idle: () => new Promise<void>((resolve) => {
+      idleWaiters.push(resolve);
+      checkIdle();
+    }),
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

@@ -75,6 +75,11 @@ export interface RegistryHandle {
   certsDir(baseDir: string, opts?: { client?: boolean }): Promise<string>;
   /** Parsed access log so far. Waits `settleMs` (default 100) first: lines are written after the response. */
   accessLog(settleMs?: number): Promise<AccessEntry[]>;
+  /**
+   * The access log once `done(entries)` holds, checked as lines arrive (they are written after the response).
+   * Rejects, showing the log, when it does not hold within `limitMs` (a safety net, default 10 s).
+   */
+  accessLogUntil(done: (entries: AccessEntry[]) => boolean, limitMs?: number): Promise<AccessEntry[]>;
   /** Everything the registry wrote to stderr. */
   stderr(): string;
   stop(): Promise<void>;
@@ -229,7 +234,8 @@ async function launch(a: LaunchArgs): Promise<RegistryHandle> {
   live.set(child, a.dir);
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  const onStdout: (() => void)[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; for (const f of onStdout) f(); });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => {
@@ -283,6 +289,23 @@ async function launch(a: LaunchArgs): Promise<RegistryHandle> {
     async accessLog(settleMs = 100) {
       if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
       return parseAccessLog(stdout);
+    },
+    accessLogUntil(done, limitMs = 10_000) {
+      return new Promise<AccessEntry[]>((resolve, reject) => {
+        const check = (): void => {
+          const entries = parseAccessLog(stdout);
+          if (!done(entries)) return;
+          clearTimeout(timer);
+          onStdout.splice(onStdout.indexOf(check), 1);
+          resolve(entries);
+        };
+        const timer = setTimeout(() => {
+          onStdout.splice(onStdout.indexOf(check), 1);
+          reject(new Error(`access log of ${host} did not show what was expected within ${limitMs} ms:\n${stdout.slice(-2000)}`));
+        }, limitMs);
+        onStdout.push(check);
+        check();
+      });
     },
     stderr: () => stderr,
     async stop() {

@@ -31,11 +31,27 @@ describe('logger (dregsy environment)', () => {
       log.info({ task: 't1' }, 'hello');
     }
     syncSomething();
-    assert.match(c.text(), /INFO: hello/);
-    assert.match(c.text(), /"method":"syncSomething/);
+    // pino-pretty shows a `caller` field after the level
+    assert.match(c.text(), /INFO <syncSomething \(.*logger\.test\.ts:\d+\)>: hello \{"task":"t1"\}/);
     const plain = capture();
     createLogger({ destination: plain.stream }, {}).info({}, 'x');
-    assert.doesNotMatch(plain.text(), /method/);
+    assert.match(plain.text(), /INFO: x/);
+    assert.doesNotMatch(plain.text(), /caller|</);
+  });
+
+  test('LOG_METHODS: child loggers and every level name their caller; a field called method stays the caller\'s', () => {
+    const c = capture();
+    const log = createLogger({ destination: c.stream }, { LOG_METHODS: 'true', LOG_FORMAT: 'json', LOG_LEVEL: 'trace' });
+    const child = log.child({ task: 't' });
+    function retrying(): void {
+      child.debug({ method: 'GET' }, 'retrying request');
+      child.trace({}, 'traced');
+    }
+    retrying();
+    const lines = c.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.match(String(l.caller), /^retrying \(.*logger\.test\.ts:\d+\)$/);
+    assert.equal(lines[0]?.method, 'GET');
   });
 
   test('secrets are redacted at any depth, in arrays, in any case, in child bindings, in text format too', () => {

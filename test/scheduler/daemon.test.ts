@@ -126,22 +126,42 @@ describe('runDaemon', () => {
   });
 });
 
-describe('watchConfig (real fs events, fake debounce clock)', () => {
-  async function until(cond: () => boolean): Promise<void> {
-    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+/**
+ * A fake clock that tells when something starts a sleep: the watcher's debounce starts one per file event, so a
+ * sleep is the sign that an event arrived. Waiting for it is event-driven; the real-time limit is only a safety
+ * net, and running into it fails the test (a dead watcher must not pass as "no change").
+ */
+class EventClock extends FakeClock {
+  #waiters: (() => void)[] = [];
+
+  override sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const p = super.sleep(ms, signal);
+    for (const w of this.#waiters.splice(0)) w();
+    return p;
   }
 
+  /** Resolves at the next sleep started (now, if one is pending); rejects when none starts within `limitMs`. */
+  async nextSleep(what: string, limitMs = 20_000): Promise<void> {
+    if (this.pending > 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.#waiters.push(resolve)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no file event within ${limitMs / 1000} s after ${what}: the watcher is not watching`)), limitMs))),
+    ]).finally(() => clearTimeout(timer));
+  }
+}
+
+describe('watchConfig (real fs events, fake debounce clock)', () => {
   test('an editor-style replace (write temp + rename) is seen; debounced to one change', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-watch-'));
     const file = join(dir, 'config.yaml');
     await writeFile(file, 'tasks: []\n');
-    const clock = new FakeClock();
+    const clock = new EventClock();
     let changes = 0;
     const w = watchConfig(file, () => changes++, { clock, logger: silentLogger, debounceMs: 5000 });
     await writeFile(join(dir, '.config.yaml.tmp'), 'tasks: []\nwatch: true\n');
     await rename(join(dir, '.config.yaml.tmp'), file);
-    await until(() => clock.pending > 0);
-    assert.ok(clock.pending > 0, 'an event was seen');
+    await clock.nextSleep('the rename');
     await clock.advance(4000);
     assert.equal(changes, 0, 'still debouncing');
     await clock.advance(1000);
@@ -149,17 +169,22 @@ describe('watchConfig (real fs events, fake debounce clock)', () => {
     w.close();
   });
 
-  test('a touch that keeps the content does not restart', async () => {
+  test('a touch that keeps the content does not restart; a real change afterwards does', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-watch-'));
     const file = join(dir, 'config.yaml');
     await writeFile(file, 'tasks: []\n');
-    const clock = new FakeClock();
+    const clock = new EventClock();
     let changes = 0;
     const w = watchConfig(file, () => changes++, { clock, logger: silentLogger, debounceMs: 5000 });
     await writeFile(file, 'tasks: []\n');
-    await until(() => clock.pending > 0);
+    await clock.nextSleep('the touch');
     await clock.advance(5000);
-    assert.equal(changes, 0);
+    assert.equal(changes, 0, 'the touch kept the content');
+    // The positive control: the same watcher, still alive, reports a change of content.
+    await writeFile(file, 'tasks: []\nwatch: true\n');
+    await clock.nextSleep('the change');
+    await clock.advance(5000);
+    assert.equal(changes, 1, 'a real change after the touch restarts');
     w.close();
   });
 });
