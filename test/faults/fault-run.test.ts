@@ -12,17 +12,11 @@ import { parseReference } from '../../src/ref/reference.js';
 import { BlobTransfers } from '../../src/sync/blob-transfers.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { Semaphore } from '../../src/registry/transport/semaphore.js';
-import type { Clock } from '../../src/scheduler/clock.js';
 import { faultHooks, normalisePath, type FaultKind } from '../harness/faults.js';
-import { checkTarget, FAST_BACKOFF, ferry, proxy, pushSeed, registry, seedShapedImages } from './helpers.js';
+import { checkTarget, FAST_BACKOFF, ferry, proxy, pushSeed, recordingClock, registry, seedShapedImages } from './helpers.js';
 
 const TARGET_KINDS: FaultKind[] = ['reset', '500', '502', '503', '504', '429-retry-after', '429-hub'];
 
-/** Real time, but every sleep returns at once and is recorded. */
-function recordingClock(): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return { sleeps, now: () => Date.now(), sleep: async (ms: number) => void (ms > 0 && sleeps.push(ms)) };
-}
 
 /** Retry-After the faults send: "1" (s) or an HTTP date ~1.5 s ahead (whole seconds, so up to 2 s). */
 const MAX_RETRY_AFTER_MS = 2_000;
@@ -40,8 +34,9 @@ test('10% faults over a seed-shaped set: every image digest-exact, no incomplete
   const dstProxy = await proxy({ upstream: { url: dstReg.url }, ...dstFaults });
   // A short body timeout so stalled bodies are detected quickly; small real backoffs (FAST_BACKOFF).
   const clock = recordingClock();
-  const src = await ferry(srcReg, { via: srcProxy.url, bodyTimeoutMs: 400, headersTimeoutMs: 2000 }, { clock });
-  const dst = await ferry(dstReg, { via: dstProxy.url, bodyTimeoutMs: 2000 }, { clock });
+  // No low-speed limit: its ticker would sleep on this clock (test/faults/slow-bodies.test.ts covers it).
+  const src = await ferry(srcReg, { via: srcProxy.url, bodyTimeoutMs: 400, headersTimeoutMs: 2000, lowSpeedLimit: 0 }, { clock });
+  const dst = await ferry(dstReg, { via: dstProxy.url, bodyTimeoutMs: 2000, lowSpeedLimit: 0 }, { clock });
 
   const transfers = new BlobTransfers();
   const limit = new Semaphore(4);

@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/scheduler/clock.js';
 /** Shared helpers for the fault tests: registries with cleanup, ferry clients, a seed-shaped image set, target checks. */
 import { request } from 'undici';
 import type { ConnectDeps, RegistryOptions } from '../../src/registry/connect.js';
@@ -62,4 +63,21 @@ export async function checkTarget(reg: RegistryHandle, repo: string, reference: 
   if (top.status !== 200) throw new Error(`checkTarget ${repo}:${reference}: HTTP ${top.status}`);
   await walk(reference, top.bytes);
   return { state: missing.length ? 'incomplete' : 'complete', digest: sha256(top.bytes), missing };
+}
+
+/**
+ * Real time (or `now`), but every sleep is recorded and returns at once: a test sees the waits ferry asks for
+ * without waiting them. A sleep still yields to the event loop (setImmediate), so a loop that polls the clock
+ * (a transfer's low-speed ticker) cannot starve the I/O it waits for.
+ */
+export function recordingClock(now: () => number = () => Date.now()): Clock & { sleeps: number[] } {
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now,
+    sleep: (ms: number) => {
+      if (ms > 0) sleeps.push(ms);
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    },
+  };
 }

@@ -11,18 +11,13 @@ import { isFerryError } from '../../src/errors.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { getManifest, headManifest } from '../../src/registry/manifests.js';
 import { copyImage } from '../../src/sync/copy-image.js';
-import type { Clock } from '../../src/scheduler/clock.js';
 import { cutBody } from '../harness/faults.js';
 import { makeImage, pushImage } from '../harness/images.js';
 import type { RequestDecision } from '../harness/proxy.js';
-import { checkTarget, ferry, proxy, registry } from './helpers.js';
+import { checkTarget, ferry, proxy, recordingClock, registry } from './helpers.js';
 
 const POLICY = { attempts: 5, baseMs: 100, maxMs: 1000 };
 
-function recordingClock(now: () => number = () => Date.now()): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return { sleeps, now, sleep: async (ms: number) => void (ms > 0 && sleeps.push(ms)) };
-}
 
 const answer = (status: number, headers: Record<string, string> = {}, body = ''): RequestDecision => ({
   respond: (res: ServerResponse) => {
