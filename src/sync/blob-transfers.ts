@@ -9,7 +9,6 @@ export class BlobTransfers {
   private readonly holders = new Map<string, Set<string>>();
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly writes = new Map<string, Promise<unknown>>();
-  private readonly slow = new Map<string, Error & { context: { direction?: unknown; registry?: unknown } }>();
 
   private static key(registry: string, digest: Digest): string {
     return `${registry}\u0000${digest}`;
@@ -33,19 +32,6 @@ export class BlobTransfers {
 
   inFlight(registry: string, digest: Digest): Promise<unknown> | undefined {
     return this.inflight.get(BlobTransfers.key(registry, digest));
-  }
-
-  /**
-   * Remembers a blob that was too slow twice (TRANSFER_TOO_SLOW), at the end that was slow: the download from its
-   * registry, or the upload to its registry. Later copies of the blob in this run fail with it at once.
-   */
-  markTooSlow(digest: Digest, err: Error & { context: { direction?: unknown; registry?: unknown } }): void {
-    this.slow.set(`${String(err.context.direction)}\u0000${String(err.context.registry)}\u0000${digest}`, err);
-  }
-
-  /** The error of an earlier copy of this blob that was too slow from `source` or to `target`, if any. */
-  tooSlow(source: string, target: string, digest: Digest): Error | undefined {
-    return this.slow.get(`download\u0000${source}\u0000${digest}`) ?? this.slow.get(`upload\u0000${target}\u0000${digest}`);
   }
 
   /** Registers a transfer synchronously (call with no await between the check and this). */

@@ -10,6 +10,7 @@ import type { BlobTransfers } from './blob-transfers.js';
 import type { BlobOutcome, CopyEventListener } from './events.js';
 import { pipeInto } from './pipe-into.js';
 import { resumableSource } from './resumable-source.js';
+import type { SlowBlobs } from './slow-blobs.js';
 import { TransferPace } from './transfer-pace.js';
 
 export interface BlobCopyContext {
@@ -18,6 +19,8 @@ export interface BlobCopyContext {
   dst: RegistryClient;
   dstRepo: string;
   transfers: BlobTransfers;
+  /** blobs too slow twice in this run (SlowBlobs: one per task run) */
+  slow: SlowBlobs;
   events: CopyEventListener;
   uploadMode?: UploadMode;
   /** whole-transfer attempts when the source serves wrong bytes or the upload breaks (default 3) */
@@ -57,7 +60,7 @@ export async function copyBlob(c: BlobCopyContext, desc: Descriptor): Promise<Bl
 async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyResult & { from?: string }> {
   const { registry } = c.dst;
   // Tried twice already in this run and too slow both times: the server is slow; do not try a third time.
-  const slow = c.transfers.tooSlow(c.src.registry, registry, desc.digest);
+  const slow = c.slow.get(c.src.registry, registry, desc.digest);
   if (slow) throw slow;
   let sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
   // Nobody has put the blob anywhere on this registry yet: the first copy asks and transfers (registered before
@@ -66,7 +69,7 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
     const pending = c.transfers.inFlight(registry, desc.digest);
     if (!pending) return c.transfers.track(registry, desc.digest, askThenTransfer(c, desc));
     await pending.catch(() => undefined);
-    const failed = c.transfers.tooSlow(c.src.registry, registry, desc.digest);
+    const failed = c.slow.get(c.src.registry, registry, desc.digest);
     if (failed) throw failed;
     sources = c.transfers.mountSources(registry, desc.digest, c.dstRepo).slice(0, 3);
   }
@@ -200,7 +203,7 @@ async function transfer(c: BlobCopyContext, desc: Descriptor, first: UploadSessi
       // a slow server, and the image fails rather than spending another window on it.
       if (err.code === 'TRANSFER_TOO_SLOW' && ++slow >= 2) {
         const final = slowTwice(err);
-        c.transfers.markTooSlow(desc.digest, final);
+        c.slow.mark(desc.digest, final);
         throw final;
       }
       const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH' || err.code === 'TRANSFER_TOO_SLOW';

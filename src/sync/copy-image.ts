@@ -10,6 +10,7 @@ import { getManifest, headManifest, putManifest } from '../registry/manifests.js
 import { Semaphore } from '../registry/transport/semaphore.js';
 import type { UploadMode } from '../registry/uploads.js';
 import { BlobTransfers } from './blob-transfers.js';
+import { SlowBlobs } from './slow-blobs.js';
 import { copyBlob } from './copy-blob.js';
 import { ignoreEvents, type CopyEventListener } from './events.js';
 import { childrenOf, selectPlatforms } from './select-platforms.js';
@@ -28,6 +29,8 @@ export function memoryMemo(): DigestMemo {
 export interface CopyImageOptions {
   platforms?: PlatformSelection;
   transfers?: BlobTransfers;
+  /** blobs too slow twice in this run: give one per task run (default: one for this copy) */
+  slowBlobs?: SlowBlobs;
   events?: CopyEventListener;
   memo?: DigestMemo;
   uploadMode?: UploadMode;
@@ -69,7 +72,7 @@ interface Run {
   dst: RegistryClient;
   srcRef: ImageRef;
   dstRef: ImageRef;
-  o: CopyImageOptions & { transfers: BlobTransfers; events: CopyEventListener };
+  o: CopyImageOptions & { transfers: BlobTransfers; slowBlobs: SlowBlobs; events: CopyEventListener };
   result: CopyImageResult;
 }
 
@@ -80,7 +83,7 @@ interface Run {
  */
 export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: RegistryClient, dstRef: ImageRef, opts: CopyImageOptions = {}): Promise<CopyImageResult> {
   const started = dst.clock.now();
-  const o = { ...opts, transfers: opts.transfers ?? new BlobTransfers(), events: opts.events ?? ignoreEvents };
+  const o = { ...opts, transfers: opts.transfers ?? new BlobTransfers(), slowBlobs: opts.slowBlobs ?? new SlowBlobs(), events: opts.events ?? ignoreEvents };
   const selection = o.platforms ?? { kind: 'all' };
   const source = formatReference(srcRef);
   const target = formatReference(dstRef);
@@ -192,7 +195,7 @@ async function copyBlobs(run: Run, m: Extract<Manifest, { kind: 'image' }>): Pro
   const blobs = blobDescriptors(m.body).filter((d) => o.copyForeignLayers || !isForeignLayer(d.mediaType));
   const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
   const limit = new Semaphore(o.blobConcurrency ?? 4);
-  const ctx = { src: run.src, srcRepo: run.srcRef.repository, dst: run.dst, dstRepo: run.dstRef.repository, transfers: o.transfers, events: o.events, uploadMode: o.uploadMode, signal: o.signal, ...(o.blobAttempts ? { attempts: o.blobAttempts } : {}) };
+  const ctx = { src: run.src, srcRepo: run.srcRef.repository, dst: run.dst, dstRepo: run.dstRef.repository, transfers: o.transfers, slow: o.slowBlobs, events: o.events, uploadMode: o.uploadMode, signal: o.signal, ...(o.blobAttempts ? { attempts: o.blobAttempts } : {}) };
   await Promise.all(
     unique.map((d) =>
       limit.run(async () => {

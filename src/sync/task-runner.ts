@@ -6,6 +6,7 @@ import { formatReference, withDigest, withTag } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Clock } from '../scheduler/clock.js';
 import type { BlobTransfers } from './blob-transfers.js';
+import { SlowBlobs } from './slow-blobs.js';
 import { copyImage, type DigestMemo } from './copy-image.js';
 import type { CopyEvent } from './events.js';
 import type { PlannedAction } from './plan.js';
@@ -56,7 +57,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps), tally, announced: false };
+    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps), tally, announced: false, slowBlobs: new SlowBlobs() };
     // the copy reads a manifest the target lacks anyway: no source HEAD for it first
     const planDeps = { src, dst, askSourceForNew: false, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) };
     const totals = await streamTaskPlan(task, planDeps, {
@@ -107,6 +108,8 @@ interface RunContext {
   tally: PullTally;
   /** the `planned` line is out: corrections go to the bus as `task-pulls` */
   announced: boolean;
+  /** blobs too slow twice in this run: later images needing them fail at once; the next run tries again */
+  slowBlobs: SlowBlobs;
 }
 
 /** A copy's count of pulls changed: once the plan is announced, the status page hears of it. */
@@ -224,6 +227,7 @@ async function copyOne(
     const r = await copyImage(src, srcRef, dst, dstRef, {
       platforms: enginePlatforms(mapping.platform),
       transfers: deps.transfers,
+      slowBlobs: run.slowBlobs,
       memo: deps.memo,
       events,
       // the plan's answers are seconds old: do not ask the registries again (no source digest: read it by reference)

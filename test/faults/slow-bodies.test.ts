@@ -10,6 +10,7 @@ import { isFerryError } from '../../src/errors.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { getManifest } from '../../src/registry/manifests.js';
 import { BlobTransfers } from '../../src/sync/blob-transfers.js';
+import { SlowBlobs } from '../../src/sync/slow-blobs.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { dripBody, throttle } from '../harness/faults.js';
 import { makeImage, pushImage } from '../harness/images.js';
@@ -95,7 +96,7 @@ describe('slow bodies', () => {
     assert.equal((await checkTarget(dstReg, 'mirror/slow', 'v1')).state, 'absent');
   });
 
-  test('later images of the same run needing that blob fail at once, without a third attempt', async () => {
+  test('later images of the same run needing that blob fail at once, without a third attempt; the next run tries again', async () => {
     const [srcReg, dstReg] = await Promise.all([registry(), registry()]);
     const img = makeImage({ kind: 'oci', layers: [40_000], seed: 'slow-shared' });
     await pushImage(srcReg, 'app/slow', 'v1', img);
@@ -104,13 +105,21 @@ describe('slow bodies', () => {
     const p = await drippingProxy(srcReg.url, `/blobs/${layer}`);
     const src = await ferry(srcReg, { via: p.url, ...SLOW });
     const dst = await ferry(dstReg, SLOW);
+    // one BlobTransfers for the process (a daemon's), one SlowBlobs per run (the task runner's)
     const transfers = new BlobTransfers();
-    const copy = (tag: string, repo: string) => copyImage(src, parseReference(`${srcReg.host}/app/slow:${tag}`), dst, parseReference(`${dstReg.host}/${repo}:${tag}`), { transfers });
-    const [a, b] = await Promise.allSettled([copy('v1', 'mirror/one'), copy('v2', 'mirror/two')]);
-    const c = await copy('v1', 'mirror/three').then(() => undefined, (e: unknown) => e);
+    const run1 = new SlowBlobs();
+    const copy = (tag: string, repo: string, slowBlobs: SlowBlobs) =>
+      copyImage(src, parseReference(`${srcReg.host}/app/slow:${tag}`), dst, parseReference(`${dstReg.host}/${repo}:${tag}`), { transfers, slowBlobs });
+    const [a, b] = await Promise.allSettled([copy('v1', 'mirror/one', run1), copy('v2', 'mirror/two', run1)]);
+    const c = await copy('v1', 'mirror/three', run1).then(() => undefined, (e: unknown) => e);
     for (const r of [a.status === 'rejected' ? a.reason : a, b.status === 'rejected' ? b.reason : b, c]) assert.ok(isFerryError(r, 'TRANSFER_TOO_SLOW'), String(r));
-    assert.equal(p.count({ method: 'GET', pathRegex: new RegExp(`/blobs/${layer}`) }), 2, 'one transfer, retried once, for all three images');
+    const blobGets = () => p.count({ method: 'GET', pathRegex: new RegExp(`/blobs/${layer}`) });
+    assert.equal(blobGets(), 2, 'one transfer, retried once, for all three images');
     for (const repo of ['mirror/one', 'mirror/two', 'mirror/three']) assert.equal((await checkTarget(dstReg, repo, repo.endsWith('two') ? 'v2' : 'v1')).state, 'absent');
+    // The next run gives the server a fresh chance: the blob is tried again (and here is still slow).
+    const next = await copy('v1', 'mirror/four', new SlowBlobs()).then(() => undefined, (e: unknown) => e);
+    assert.ok(isFerryError(next, 'TRANSFER_TOO_SLOW'), String(next));
+    assert.equal(blobGets(), 4, 'a new run transfers the blob again, retried once');
   });
 
   test('a manifest body that trickles fails the same way, after one retry', async () => {
