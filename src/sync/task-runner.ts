@@ -212,9 +212,12 @@ async function copyOne(
   const dstRef = a.ref.kind === 'tag' ? withTag(dstRepo, a.ref.tag) : a.ref.tag ? withTag(dstRepo, a.ref.tag) : withDigest(dstRepo, a.ref.digest as Digest);
   deps.bus.emit({ type: 'image-started', task: task.name, source, target });
   const blobLog = deps.logger.child({ task: task.name, target });
+  // source manifest GETs so far: a copy that fails or is stopped has spent them too (Docker Hub counted them)
+  let gets = 0;
   const events = (event: CopyEvent): void => {
     deps.bus.emit({ type: 'copy', task: task.name, source, target, event });
-    if (event.type === 'pulls-known') {
+    if (event.type === 'manifest-fetched') gets++;
+    else if (event.type === 'pulls-known') {
       if (tally.known(entry, event.pulls)) revised(run);
     } else if (event.type === 'blob-done') {
       const f = { digest: event.digest, size: event.size, outcome: event.outcome, ...(event.from ? { from: event.from } : {}), bytes: event.bytes, durationMs: event.durationMs };
@@ -254,10 +257,10 @@ async function copyOne(
     const f = failureOf(e);
     const durationMs = deps.clock.now() - started;
     if (signal?.aborted) {
-      finish({ ...base, source, target, action: 'skipped', reason: 'stopped before the copy finished (the tag was not written)', durationMs }, {}, 'stopped: the copy was aborted before the tag was written', 'warn');
+      finish({ ...base, source, target, action: 'skipped', reason: 'stopped before the copy finished (the tag was not written)', durationMs, pulls: gets }, {}, 'stopped: the copy was aborted before the tag was written', 'warn');
       return;
     }
     const code = isFerryError(e) ? e.code : undefined;
-    finish({ ...base, source, target, action: 'failed', reason: f.message, durationMs, ...(code ? { errorCode: code } : {}) }, { code }, `failed: ${f.message}`, 'error');
+    finish({ ...base, source, target, action: 'failed', reason: f.message, durationMs, pulls: gets, ...(code ? { errorCode: code } : {}) }, { code }, `failed: ${f.message}`, 'error');
   }
 }

@@ -15,7 +15,7 @@ import { PullTally } from '../../src/sync/pull-tally.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
 import { makeImage, makeIndex, pushImage } from '../harness/images.js';
-import { registry } from '../engine/helpers.js';
+import { proxy, registry } from '../engine/helpers.js';
 
 test('PullTally: floors say "at least" until each copy reads its manifest; a finished copy counts what it spent', () => {
   const t = new PullTally();
@@ -98,4 +98,37 @@ test('status store: corrections update the current run; spent pulls add up as im
   const last = store.snapshot().tasks[0]?.lastRun;
   assert.deepEqual([last?.pulls, last?.pullsPlanned, last?.pullsPlannedAtLeast], [4, 5, true]);
   assert.match(formatTaskSummary({ task: 't', startedAt: 0, finishedAt: 1, copied: 1, upToDate: 0, failed: 0, skipped: 1, bytes: 0, pulls: 4, pullsPlanned: 5, pullsPlannedAtLeast: true, ok: true }), /4 pulls \(planned: at least 5\)$/);
+});
+
+test('a copy that fails after reading its manifest reports the pulls it spent', async () => {
+  const src = await registry();
+  const dst = await registry();
+  await pushImage(src, 'lib/app', 'v1', makeImage({ kind: 'oci', layers: [300], seed: 'estimate-failed' }));
+  // the target refuses every upload: the copy has read the source manifest (a pull) when it fails
+  const refusing = await proxy({
+    upstream: { url: dst.url },
+    onRequest: (req) =>
+      req.method === 'POST' && req.url?.includes('/blobs/uploads/')
+        ? { respond: (res) => void res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"no uploads"}]}') }
+        : 'pass',
+  });
+  const { config } = parseConfig(
+    `tasks:
+  - name: refused
+    source: {registry: ${src.host}, auth: none}
+    target: {registry: ${refusing.host}, auth: none}
+    mappings:
+      - {from: lib/app, to: lib/app, tags: [v1]}
+`,
+    'refused.yaml',
+  );
+  const bus = new SyncEventBus();
+  const reports: number[] = [];
+  bus.on((e) => void (e.type === 'image-finished' && e.report.action === 'failed' && reports.push(e.report.pulls)));
+  const rt = createRuntime(config, { logger: silentLogger, clock: systemClock, bus });
+  after(() => rt.close());
+  const summary = await rt.run(config.tasks[0]!);
+  assert.equal(summary.failed, 1, JSON.stringify(summary));
+  assert.deepEqual(reports, [1], 'the failed image reports its manifest GET');
+  assert.equal(summary.pulls, 1, 'the summary counts what Docker Hub would have counted');
 });
