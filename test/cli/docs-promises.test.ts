@@ -90,6 +90,9 @@ describe('the docs keep their promises', () => {
       [2, 'bad arguments to ferry copy', ['copy', 'only-one-image']],
       [2, 'a malformed --listen address', ['sync', '--config', good, '--once', '--listen', 'not an address']],
       [2, 'a --listen address in use', ['sync', '--config', good, '--once', '--listen', `127.0.0.1:${inUse.port}`]],
+      [2, '--listen-host without --listen', ['sync', '--config', good, '--once', '--listen-host', 'ferry.example.com']],
+      [2, 'an unreadable --listen-token-file', ['sync', '--config', good, '--once', '--listen', '127.0.0.1:0', '--listen-token-file', join(dir, 'absent-token')]],
+      [2, 'bad arguments to ferry list-tags', ['list-tags']],
       [3, 'plan finds drift', ['plan', '--config', good]],
     ];
     for (const [code, why, argv] of cases) {
