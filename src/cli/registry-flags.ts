@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { parseCredsFlag, staticCredentials } from '../registry/auth/credentials.js';
 import type { RegistryClient } from '../registry/client.js';
 import { connectRegistry, type RegistryOptions } from '../registry/connect.js';
+import { hasUserinfoText } from '../registry/transport/http.js';
 
 export type FlagPrefix = '' | 'src-' | 'dest-';
 
@@ -43,7 +44,7 @@ export function connectFromFlags(
   };
   const c = creds ?? str('creds');
   const endpoint = str('endpoint');
-  if (endpoint !== undefined && /^[^/?#]*\/\/[^/?#]*@/.test(endpoint)) {
+  if (endpoint !== undefined && hasUserinfoText(endpoint)) {
     // the password must not reach a message or a log: say what is wrong without repeating the value
     throw new FerryError('USAGE', `--${prefix}endpoint: userinfo (user:password@) is not allowed in an endpoint; give the credentials with --${prefix}creds USER[:PASS]`);
   }
@@ -78,6 +79,12 @@ export function tlsFlag(v: string | undefined, name: string): boolean | undefine
  * (oci:, dir:, docker-archive:, …) are refused with the reason.
  */
 export function stripDockerTransport(arg: string): string {
+  // user:password@host/repo: refused without repeating it (the password must not reach a message); the only @ an
+  // image reference has is the one before a digest (repo@sha256:…)
+  const at = arg.indexOf('@');
+  if (at >= 0 && !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Za-z0-9=_-]+$/.test(arg.slice(at + 1))) {
+    throw new FerryError('USAGE', 'an image reference must not hold credentials (user:password@); give them with the --creds flags');
+  }
   if (arg.startsWith('docker://')) return arg.slice('docker://'.length);
   // a host with a port (`oci:5000/repo`) is not a transport
   const transport = /^(oci|oci-archive|dir|docker-archive|docker-daemon|containers-storage|sif|tarball):(?![0-9])/.exec(arg)?.[1];

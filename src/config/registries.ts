@@ -6,6 +6,7 @@ import { isValidRegistryHost } from '../ref/reference.js';
 import type { Diagnostics } from './diagnostics.js';
 import { AUTH_PLACEHOLDER_HINT, authProblem } from './auth-field.js';
 import { MIN_LOW_SPEED_TIME_MS } from '../registry/transport/low-speed.js';
+import { hasUserinfoText } from '../registry/transport/http.js';
 import { formatDurationMs } from './duration.js';
 import { fields, isNull, mismatch, readBool, readDuration, readInt, readMap, readNumber, readString } from './scalars.js';
 import { DEFAULT_MAX_CONCURRENCY, DEFAULT_PULL_RESERVE, type RegistrySettings } from './types.js';
@@ -87,7 +88,7 @@ function readEndpoint(d: Diagnostics, n: RawNode | undefined, path: string): str
   const s = readString(d, n, path);
   if (s === undefined || n === undefined) return undefined;
   // `user:password@` (with or without a scheme) is reported before anything that would repeat the value
-  if (/^([^/?#]*\/\/)?[^/?#]*@/.test(s)) {
+  if (hasUserinfoText(s)) {
     d.error(n.line, path, `endpoint must not contain credentials: put them under credentials: or in the task's auth`);
     return undefined;
   }

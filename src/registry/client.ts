@@ -190,7 +190,13 @@ export class RegistryClient {
         throw err;
       }
       if (res.status === 401 && !authRetried && replayable) {
-        const next = this.auth.onUnauthorized(res, scopes);
+        let next: ReturnType<Authenticator['onUnauthorized']>;
+        try {
+          next = this.auth.onUnauthorized(res, scopes);
+        } catch (e) {
+          await drain(res.body); // a refused challenge (e.g. a header over 8 KiB) must not hold the connection
+          throw e;
+        }
         if (next) {
           await drain(res.body);
           authRetried = true;
@@ -313,7 +319,9 @@ export class RegistryClient {
   async errorFrom(res: HttpResponse, ctx: ErrorContext, scopes: string[] = []): Promise<FerryError> {
     let text = '';
     try {
-      text = (await readBody(res.body, 64 * 1024, () => new Error('large'))).toString('utf8');
+      // a trickling error body is cut at the low-speed limit: the status speaks for it then
+      const pace: BodyPace = { limit: this.lowSpeed, now: () => this.clock.now(), onTooSlow: () => new Error('slow') };
+      text = (await readBody(res.body, 64 * 1024, () => new Error('large'), pace)).toString('utf8');
     } catch {
       /* an unreadable error body leaves the status to speak */
     }

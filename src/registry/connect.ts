@@ -7,7 +7,7 @@ import type { CredentialSource } from './auth/credentials.js';
 import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
 import type { BackoffPolicy } from './transport/retry.js';
 import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
-import { createDispatcher, hasUserinfo, redactUrl, undiciHttp, type HttpFn } from './transport/http.js';
+import { createDispatcher, hasUserinfo, hasUserinfoText, redactUrl, undiciHttp, type HttpFn } from './transport/http.js';
 import { DEFAULT_LOW_SPEED } from './transport/low-speed.js';
 import { isLoopbackHost } from './transport/loopback.js';
 import { probeScheme, processSchemes, type SchemeMemory } from './transport/scheme.js';
@@ -136,7 +136,7 @@ export function checkEndpoint(registry: string, endpoint: string): void {
   } catch {
     throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${redactUrl(endpoint)}" is not a URL; write http(s)://host[:port]`, { registry });
   }
-  if (hasUserinfo(url) || /^[^/?#]*\/\/[^/?#]*@/.test(endpoint)) {
+  if (hasUserinfo(url) || hasUserinfoText(endpoint)) {
     throw new FerryError(
       'CONFIG_INVALID',
       `registry ${registry}: userinfo (user:password@) is not allowed in an endpoint (${redactUrl(endpoint)}); give the credentials separately (--src-creds/--dest-creds, auth:, or credentials:)`,

@@ -59,6 +59,29 @@ describe('credentials stay home (CLI)', () => {
     assert.equal(dest.code, 2);
     assert.match(dest.stderr, /--dest-creds/);
     assert.doesNotMatch(dest.stdout + dest.stderr, new RegExp(PASSWORD));
+    // a password with "?" or "#" in it, or starting with digits (a URL parser reads host "alice", port 1234)
+    for (const endpoint of [`https://alice:pa?${PASSWORD}@${reg.host}`, `https://alice:1234?${PASSWORD}@${reg.host}`, `https://alice:x#${PASSWORD}@${reg.host}`]) {
+      const odd = await ferry(['copy', '--src-endpoint', endpoint, `${reg.host}/a/b:v1`, `${reg.host}/c/d:v1`]);
+      assert.equal(odd.code, 2, endpoint);
+      assert.doesNotMatch(odd.stdout + odd.stderr, new RegExp(`${PASSWORD}|alice`), endpoint);
+    }
+  });
+
+  test('an image reference with user:password@ is refused by copy and list-tags, and the password is not printed', async () => {
+    const reg = await registry();
+    for (const argv of [
+      ['copy', `docker://alice:${PASSWORD}@${reg.host}/a/b:v1`, `${reg.host}/c/d:v1`],
+      ['copy', `${reg.host}/a/b:v1`, `alice:${PASSWORD}@${reg.host}/c/d:v1`],
+      ['list-tags', `docker://alice:${PASSWORD}@${reg.host}/a/b`],
+    ]) {
+      const r = await ferry(argv);
+      assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /must not hold credentials \(user:password@\)/);
+      assert.doesNotMatch(r.stdout + r.stderr, new RegExp(`${PASSWORD}|alice`));
+    }
+    // a digest reference keeps its @
+    const digest = await ferry(['list-tags', `docker://${reg.host}/a/b@sha256:${'0'.repeat(64)}`]);
+    assert.doesNotMatch(digest.stderr, /must not hold credentials/);
   });
 
   test('a config with registry: alice:secret@host is a config error that does not echo the secret', async () => {

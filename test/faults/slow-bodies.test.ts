@@ -5,7 +5,10 @@
  * tagged. Real time, but short: each attempt trips about a second after its first byte.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { connectRegistry } from '../../src/registry/connect.js';
 import { isFerryError } from '../../src/errors.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { getManifest } from '../../src/registry/manifests.js';
@@ -150,4 +153,37 @@ describe('slow bodies', () => {
     assert.equal(r.action, 'copied');
     assert.equal((await checkTarget(dstReg, 'mirror/fast', 'v1')).state, 'complete');
   });
+});
+
+test('a trickling error body is cut at the low-speed limit: the status speaks, the connection is not held', async () => {
+  // odd behaviour no real registry produces on demand: a 404 whose body drips a byte every 100 ms for 4 s
+  let chunksSent = 0;
+  let closed!: (sentAtClose: number) => void;
+  const sentAtClose = new Promise<number>((resolve) => (closed = resolve));
+  const srv = createServer((req, res) => {
+    if (req.url === '/v2/') return void res.writeHead(200).end();
+    res.writeHead(404, { 'content-type': 'application/json' });
+    const t = setInterval(() => {
+      res.write(' ');
+      if (++chunksSent >= 40) {
+        clearInterval(t);
+        res.end('{"errors":[]}');
+      }
+    }, 100);
+    res.on('close', () => {
+      clearInterval(t);
+      closed(chunksSent);
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  after(() => {
+    srv.closeAllConnections();
+    srv.close();
+  });
+  const port = (srv.address() as AddressInfo).port;
+  const c = await connectRegistry(`127.0.0.1:${port}`, { endpoint: `http://127.0.0.1:${port}`, ...SLOW }, { backoff: { attempts: 1, baseMs: 1, maxMs: 1 } });
+  after(() => c.close());
+  await assert.rejects(getManifest(c, 'a/b', 'latest'), (e: unknown) => isFerryError(e, 'NOT_FOUND'));
+  const sent = await sentAtClose;
+  assert.ok(sent < 40, `the client closed the trickling body before its end (${sent} of 40 chunks sent)`);
 });

@@ -14,7 +14,7 @@ import { staticCredentials } from '../../src/registry/auth/credentials.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { connectRegistry } from '../../src/registry/connect.js';
 import { listTags } from '../../src/registry/listing.js';
-import { createDispatcher, redactUrl, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse } from '../../src/registry/transport/http.js';
+import { createDispatcher, hasUserinfoText, redactUrl, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse } from '../../src/registry/transport/http.js';
 import { followRedirect } from '../../src/registry/transport/redirects.js';
 import type { Clock } from '../../src/scheduler/clock.js';
 
@@ -44,6 +44,14 @@ describe('redactUrl', () => {
     assert.equal(redactUrl(`https://alice:pa/ss@reg.example.com/v2/`), 'https://reg.example.com/v2/');
     assert.equal(redactUrl('https://reg.example.com/v2/a@b/manifests/x'), 'https://reg.example.com/v2/a@b/manifests/x');
     assert.equal(redactUrl('/v2/x/tags/list?last=a'), '/v2/x/tags/list?…');
+  });
+
+  test('a password holding "?" or "#" is userinfo too, not the start of a query or fragment', () => {
+    assert.equal(redactUrl('https://alice:pa?ss@reg.example.com/v2/'), 'https://reg.example.com/v2/');
+    assert.equal(redactUrl('https://alice:1234?x@reg.example.com'), 'https://reg.example.com');
+    assert.equal(redactUrl('https://alice:p#w@reg.example.com:5000/v2/a?b=c@d'), 'https://reg.example.com:5000/v2/a?…');
+    assert.equal(hasUserinfoText('https://alice:1234?x@reg.example.com'), true, 'not host "alice", port 1234');
+    assert.equal(hasUserinfoText('https://reg.example.com/v2/a@b'), false);
   });
 });
 

@@ -212,3 +212,23 @@ describe('TransferPace (fake clock)', () => {
     assert.equal(r.error, undefined);
   });
 });
+
+test('LowSpeedMeter: a sample every millisecond for minutes keeps the window right across its batched trims', () => {
+  const m = new LowSpeedMeter({ bytesPerSecond: 1024, timeMs: 60_000 });
+  m.setActive(true, 0);
+  let bytes = 0;
+  // 2 KiB/s, one sample a millisecond, for 3 minutes: never below the limit
+  for (let ms = 1; ms <= 180_000; ms++) assert.equal(m.sample((bytes += 2), ms), undefined, `tripped at ${ms} ms`);
+  // then 512 B/s: the rate over the last 60 s falls below 1024 B/s once more than half the window is slow
+  let trippedAt: number | undefined;
+  let rate: number | undefined;
+  for (let ms = 180_001; ms <= 240_000 && trippedAt === undefined; ms++) {
+    bytes += ms % 2 === 0 ? 1 : 0;
+    rate = m.sample(bytes, ms);
+    if (rate !== undefined) trippedAt = ms;
+  }
+  assert.ok(trippedAt !== undefined, 'a slow minute trips');
+  // 2 B/ms over (60 s - x) plus 0.5 B/ms over x is below 1 B/ms... once x > 40 s (1024 B/s is 1.024 B/ms)
+  assert.ok(trippedAt! - 180_000 > 39_000 && trippedAt! - 180_000 < 41_500, `tripped ${trippedAt! - 180_000} ms into the slow part`);
+  assert.ok(rate! < 1024 && rate! > 1000, `rate ${rate}`);
+});

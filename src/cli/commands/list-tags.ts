@@ -86,7 +86,7 @@ function repositoryArg(arg: string): ImageRef {
 /** The registry's answers a user of this command meets most, said in its terms (its flags, a repository). */
 function explain(e: unknown, repo: ImageRef): unknown {
   if (!(e instanceof FerryError)) return e;
-  if (e.code === 'NOT_FOUND' && e.context.reference === undefined) {
+  if (e.code === 'NOT_FOUND' && e.context.reference === undefined && e.context.repository !== undefined) {
     return new FerryError('NOT_FOUND', `repository ${repo.repository} not found on registry ${repo.registry}: check its name (the registry said: ${e.message})`, e.context, { cause: e });
   }
   return e;

@@ -189,31 +189,35 @@ export function transportError(e: unknown, ctx: ErrorContext): FerryError {
  * (`https://user:password@host`), which is never sent anyway (see `hasUserinfo`).
  */
 export function redactUrl(url: string): string {
-  const q = url.indexOf('?');
-  const base = q >= 0 ? url.slice(0, q) : url;
-  const query = q >= 0 ? '?…' : '';
-  const at = base.lastIndexOf('@');
-  if (at < 0) return base + query; // the common case, on every HEAD: no parsing
-  const scheme = base.indexOf('://');
-  if (scheme < 0) return base + query;
-  const slash = base.indexOf('/', scheme + 3);
-  if (slash < 0 || slash > at) {
-    // userinfo: drop everything between the scheme and the last @ of the authority
-    return `${base.slice(0, scheme + 3)}${base.slice(at + 1)}${query}`;
+  let rest = url;
+  let head = '';
+  const scheme = url.indexOf('://');
+  if (scheme >= 0 && url.includes('@')) {
+    // The authority runs to the first "/" after the scheme: a password may hold an unencoded "?" or "#", so
+    // neither ends it here. Everything up to its last "@" is userinfo.
+    const slash = url.indexOf('/', scheme + 3);
+    const authority = slash < 0 ? url.slice(scheme + 3) : url.slice(scheme + 3, slash);
+    let at = authority.lastIndexOf('@');
+    if (at < 0 && !URL.canParse(url)) {
+      // not a URL a parser accepts, with an @ past the first "/": a password holding an unencoded "/"
+      const q = url.indexOf('?', scheme + 3);
+      at = url.lastIndexOf('@', q < 0 ? url.length : q) - scheme - 3;
+    }
+    head = url.slice(0, scheme + 3);
+    rest = at < 0 ? url.slice(scheme + 3) : url.slice(scheme + 3 + at + 1);
   }
-  try {
-    // an @ after the first slash: a path, or a password holding an unencoded "/" (not a URL the parser accepts)
-    const u = new URL(base);
-    if (!hasUserinfo(u)) return base + query;
-    u.username = '';
-    u.password = '';
-    return u.href + query;
-  } catch {
-    return `${base.slice(0, scheme + 3)}${base.slice(at + 1)}${query}`;
-  }
+  const q = rest.indexOf('?');
+  return q >= 0 ? `${head}${rest.slice(0, q)}?…` : head + rest;
 }
 
-/** Whether an absolute URL carries a username or password (`https://user:pass@host/…`). */
+/** Whether a URL string holds user:password@ in its authority (up to the first "/" after the scheme). */
+export function hasUserinfoText(url: string): boolean {
+  const scheme = url.indexOf('://');
+  const start = scheme >= 0 ? scheme + 3 : 0;
+  const slash = url.indexOf('/', start);
+  return (slash < 0 ? url.slice(start) : url.slice(start, slash)).includes('@');
+}
+
 export function hasUserinfo(url: URL): boolean {
   return url.username !== '' || url.password !== '';
 }

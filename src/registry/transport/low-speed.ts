@@ -37,6 +37,8 @@ export class LowSpeedMeter {
   #counted = 0;
   #since: number | undefined;
   #samples: Sample[] = [];
+  /** index of the window's start in #samples; the samples before it are dropped in batches */
+  #head = 0;
 
   constructor(limit: LowSpeedLimit) {
     this.limit = limit;
@@ -64,17 +66,20 @@ export class LowSpeedMeter {
     const last = this.#samples[this.#samples.length - 1];
     if (last && last.active === active) last.bytes = bytes;
     else this.#samples.push({ active, bytes });
-    // the newest sample at least one span of counted time back is the window's start
-    let base = -1;
-    for (let i = this.#samples.length - 1; i >= 0; i--) {
-      if ((this.#samples[i] as Sample).active <= active - this.limit.timeMs) {
-        base = i;
-        break;
-      }
+    // The newest sample at least one span of counted time back is the window's start. Samples are in time order
+    // and the start only moves forward, so a forward scan from the last start costs O(1) per sample, amortised
+    // (a backward scan over a window of one sample per millisecond would cost O(window) per chunk).
+    const cutoff = active - this.limit.timeMs;
+    if ((this.#samples[this.#head] as Sample).active > cutoff) return undefined;
+    let base = this.#head;
+    while (base + 1 < this.#samples.length && (this.#samples[base + 1] as Sample).active <= cutoff) base++;
+    this.#head = base;
+    const start = this.#samples[base] as Sample;
+    // drop what is behind the window in batches: one splice per 1024 dropped samples, not one per sample
+    if (base >= 1024 && base * 2 >= this.#samples.length) {
+      this.#samples.splice(0, base);
+      this.#head = 0;
     }
-    if (base < 0) return undefined;
-    if (base > 0) this.#samples.splice(0, base);
-    const start = this.#samples[0] as Sample;
     const rate = ((bytes - start.bytes) * 1000) / (active - start.active);
     return rate < this.limit.bytesPerSecond ? rate : undefined;
   }
