@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
-import { codeForHttpStatus, describeWhere, FerryError, type ErrorContext } from '../errors.js';
+import { FerryError, type ErrorContext } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../scheduler/clock.js';
 import { Authenticator } from './auth/authenticator.js';
 import { anonymous, type CredentialSource } from './auth/credentials.js';
-import { parseErrorBody, summarizeRegistryError } from './error-body.js';
+import { kindOf, type Exchange } from './exchange.js';
+import { foreignChallenge, responseError } from './response-error.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry.js';
 import { createDispatcher, drain, hasUserinfo, header, readBody, redactUrl, transportError, undiciHttp, type BodyPace, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
 import { DEFAULT_LOW_SPEED, formatRate, formatSpan, type LowSpeedLimit } from './transport/low-speed.js';
@@ -13,16 +14,7 @@ import { RateLimiter, Semaphore } from './transport/semaphore.js';
 
 export const USER_AGENT = 'ferry/0.1';
 
-/** What each exchange with a registry looked like, for rate-limit tracking, metrics and request counting. */
-export interface Exchange {
-  registry: string;
-  method: string;
-  kind: RequestKind;
-  url: string;
-  status: number;
-  headers: HttpResponse['headers'];
-}
-export type RequestKind = 'ping' | 'manifest' | 'blob' | 'upload' | 'tags' | 'catalog' | 'token' | 'other';
+export { kindOf, type Exchange, type RequestKind } from './exchange.js';
 
 /** Where a manifest GET (a pull on Docker Hub) happens. */
 export interface PullInfo {
@@ -317,42 +309,7 @@ export class RegistryClient {
 
   /** Builds the typed error for an unexpected response (reads at most 64 KiB of its body). */
   async errorFrom(res: HttpResponse, ctx: ErrorContext, scopes: string[] = []): Promise<FerryError> {
-    let text = '';
-    try {
-      // a trickling error body is cut at the low-speed limit: the status speaks for it then
-      const pace: BodyPace = { limit: this.lowSpeed, now: () => this.clock.now(), onTooSlow: () => new Error('slow') };
-      text = (await readBody(res.body, 64 * 1024, () => new Error('large'), pace)).toString('utf8');
-    } catch {
-      /* an unreadable error body leaves the status to speak */
-    }
-    const parsed = parseErrorBody(header(res, 'content-type'), text);
-    const summary = summarizeRegistryError(res.status, parsed);
-    const registryCode = parsed.errors[0]?.code;
-    const code = codeForHttpStatus(res.status);
-    const where = [`registry ${this.registry}`, ctx.repository && `repository ${ctx.repository}`, ctx.reference && `reference ${ctx.reference}`]
-      .filter(Boolean)
-      .join(', ');
-    let advice = '';
-    if (code === 'UNAUTHORIZED') {
-      advice = (await this.auth.hasCredentials())
-        ? '; the credentials were rejected: check the username and password (or token) configured for this registry'
-        : '; no credentials are configured for this registry: add them (auth, --creds, or the Docker config)';
-      // Docker Hub answers 401, not 404, for a repository that does not exist or that the account cannot read.
-      if (this.registry === 'docker.io' && ctx.repository) advice += `; on Docker Hub this also means the repository ${ctx.repository} may not exist: check its name`;
-    } else if (code === 'DENIED') {
-      advice = `; the credentials lack permission (${scopes.join(' ') || 'access'}): grant it, e.g. push for a Harbor robot account`;
-    } else if (code === 'RATE_LIMITED') {
-      advice = '; the registry is limiting requests: wait, authenticate, or lower the request rate';
-    }
-    const retryAfterMs = parseRetryAfter(header(res, 'retry-after'), this.clock.now());
-    // an empty body (always, for a HEAD) leaves the summary at "HTTP <status>": say it once
-    const status = summary === `HTTP ${res.status}` ? summary : `HTTP ${res.status} ${summary}`;
-    return new FerryError(code, `${ctx.method ?? ''} failed for ${where}: ${status}${advice}`.trim(), {
-      ...ctx,
-      status: res.status,
-      ...(registryCode ? { registryCode } : {}),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    });
+    return responseError(res, ctx, { registry: this.registry, clock: this.clock, lowSpeed: this.lowSpeed, hasCredentials: () => this.auth.hasCredentials(), scopes });
   }
 }
 
@@ -362,30 +319,4 @@ function originOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The error for a 401 that came from an origin other than the registry's own. */
-function foreignChallenge(registry: string, origin: string, req: HttpRequest, ctx: ErrorContext): FerryError {
-  return new FerryError(
-    'UNAUTHORIZED',
-    `${req.method} failed for ${describeWhere({ registry, ...ctx })}: ${redactUrl(req.url)} (outside the registry's origin ${origin}) answered HTTP 401 and asks for credentials; ferry sends credentials only to the registry's own origin, so the request fails. The registry redirected or linked there: check the registry's storage/CDN configuration`,
-    { ...ctx, status: 401 },
-  );
-}
-
-export function kindOf(url: string): RequestKind {
-  // called for every exchange: slice instead of regex replaces
-  const scheme = url.indexOf('://');
-  const start = scheme < 0 ? 0 : url.indexOf('/', scheme + 3);
-  if (start < 0) return 'token';
-  const q = url.indexOf('?', start);
-  const path = url.slice(start, q < 0 ? undefined : q);
-  if (path === '/v2/' || path === '/v2') return 'ping';
-  if (path.includes('/manifests/')) return 'manifest';
-  if (path.includes('/blobs/uploads')) return 'upload';
-  if (path.includes('/blobs/')) return 'blob';
-  if (path.endsWith('/tags/list')) return 'tags';
-  if (path.endsWith('/_catalog')) return 'catalog';
-  if (!path.startsWith('/v2/')) return 'token';
-  return 'other';
 }
