@@ -12,6 +12,7 @@ import { FerryError, isFerryError } from '../../src/errors.js';
 import { connectRegistry } from '../../src/registry/connect.js';
 import { createDispatcher, transportError, undiciHttp, type HttpFn, type HttpRequest } from '../../src/registry/transport/http.js';
 import { isPlainHttpAnswer, probeScheme, SchemeMemory } from '../../src/registry/transport/scheme.js';
+import { withTlsAdvice } from '../../src/registry/transport/tls-errors.js';
 
 type Server = 'tls' | 'plain' | 'self-signed' | 'down';
 
@@ -170,5 +171,32 @@ describe('the scheme of a registry', () => {
       await dispatcher.close();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('TLS advice', () => {
+  const tlsFailure = (code: string, message: string): HttpFn => async (req) => {
+    throw transportError(Object.assign(new Error(message), { code }), { method: req.method, url: req.url });
+  };
+  const advice = { certificate: 'set skip-tls-verify', plainHttp: 'use http' };
+
+  test('a redirect hop that fails TLS is named, not the registry', async () => {
+    const http = withTlsAdvice(tlsFailure('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'), 'reg.example.com', 'reg.example.com', advice);
+    await assert.rejects(http({ method: 'GET', url: 'https://cdn.example.net/blobs/x?sig=1', headers: {} }), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TLS_ERROR'), String(e));
+      assert.match(e.message, /the TLS certificate of cdn\.example\.net \(where registry reg\.example\.com redirected the request\) cannot be verified/);
+      return true;
+    });
+    await assert.rejects(http({ method: 'GET', url: 'https://reg.example.com/v2/', headers: {} }), /the TLS certificate of reg\.example\.com cannot be verified/);
+  });
+
+  test('a server asking for a client certificate is told apart from an unverifiable certificate', async () => {
+    const http = withTlsAdvice(tlsFailure('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'tlsv13 alert certificate required'), 'reg.example.com', 'reg.example.com', advice);
+    await assert.rejects(http({ method: 'GET', url: 'https://reg.example.com/v2/', headers: {} }), (e: unknown) => {
+      assert.ok(isFerryError(e, 'TLS_ERROR'), String(e));
+      assert.match(e.message, /requires a client certificate .*client\.cert and client\.key/);
+      assert.doesNotMatch(e.message, /cannot be verified/);
+      return true;
+    });
   });
 });

@@ -30,10 +30,21 @@ export function withTlsAdvice(http: HttpFn, registry: string, host: string, advi
       if (!(e instanceof FerryError)) throw e;
       const cause = e.cause as { message?: string; code?: string } | undefined;
       const detail = cause?.message ?? e.message;
+      // a redirect hop (a CDN, object storage) fails with its own certificate: name that host, not the registry's
+      const asked = hostOf(req.url) ?? host;
+      const who = asked === host ? host : `${asked} (where registry ${registry} redirected the request)`;
+      if (e.code === 'TLS_ERROR' && CLIENT_CERT_REQUIRED.test(`${cause?.code ?? ''} ${detail}`)) {
+        throw new FerryError(
+          'TLS_ERROR',
+          `registry ${registry}: ${who} requires a client certificate (${detail}). Put its client.cert and client.key in the registry's certs directory (next to ca.crt); skip-tls-verify does not help here`,
+          { ...e.context, registry },
+          { cause: e.cause ?? e },
+        );
+      }
       if (e.code === 'TLS_ERROR') {
         throw new FerryError(
           'TLS_ERROR',
-          `registry ${registry}: the TLS certificate of ${host} cannot be verified (${detail}). ferry does not fall back to plain HTTP for this: ${advice.certificate}`,
+          `registry ${registry}: the TLS certificate of ${who} cannot be verified (${detail}). ferry does not fall back to plain HTTP for this: ${advice.certificate}`,
           { ...e.context, registry },
           { cause: e.cause ?? e },
         );
@@ -41,7 +52,7 @@ export function withTlsAdvice(http: HttpFn, registry: string, host: string, advi
       if (isPlainHttpAnswer(e) && req.url.startsWith('https://')) {
         throw new FerryError(
           'TLS_ERROR',
-          `registry ${registry}: ${host} answered the TLS handshake in plain HTTP (${cause?.code ?? detail}). ferry uses HTTPS for a registry written without a scheme; ${advice.plainHttp}`,
+          `registry ${registry}: ${who} answered the TLS handshake in plain HTTP (${cause?.code ?? detail}). ferry uses HTTPS for a registry written without a scheme; ${advice.plainHttp}`,
           { ...e.context, registry },
           { cause: e.cause ?? e },
         );
@@ -49,4 +60,15 @@ export function withTlsAdvice(http: HttpFn, registry: string, host: string, advi
       throw e;
     }
   };
+}
+
+/** OpenSSL's words for a server that wants a client certificate the client did not send (or did not like). */
+const CLIENT_CERT_REQUIRED = /CERTIFICATE_REQUIRED|certificate required|ALERT_BAD_CERTIFICATE|alert bad certificate/i;
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
 }
