@@ -193,29 +193,35 @@ export function redactUrl(url: string): string {
   let head = '';
   const scheme = url.indexOf('://');
   if (scheme >= 0 && url.includes('@')) {
-    // The authority runs to the first "/" after the scheme: a password may hold an unencoded "?" or "#", so
-    // neither ends it here. Everything up to its last "@" is userinfo.
-    const slash = url.indexOf('/', scheme + 3);
-    const authority = slash < 0 ? url.slice(scheme + 3) : url.slice(scheme + 3, slash);
-    let at = authority.lastIndexOf('@');
+    const { start, text } = authorityOf(url);
+    // everything up to the authority's last "@" is userinfo
+    let at = text.lastIndexOf('@');
     if (at < 0 && !URL.canParse(url)) {
       // not a URL a parser accepts, with an @ past the first "/": a password holding an unencoded "/"
-      const q = url.indexOf('?', scheme + 3);
-      at = url.lastIndexOf('@', q < 0 ? url.length : q) - scheme - 3;
+      const q = url.indexOf('?', start);
+      at = url.lastIndexOf('@', q < 0 ? url.length : q) - start;
     }
-    head = url.slice(0, scheme + 3);
-    rest = at < 0 ? url.slice(scheme + 3) : url.slice(scheme + 3 + at + 1);
+    head = url.slice(0, start);
+    rest = url.slice(start + at + 1);
   }
   const q = rest.indexOf('?');
   return q >= 0 ? `${head}${rest.slice(0, q)}?…` : head + rest;
 }
 
-/** Whether a URL string holds user:password@ in its authority (up to the first "/" after the scheme). */
+/** Whether a URL string (with or without a scheme) holds user:password@ in its authority. */
 export function hasUserinfoText(url: string): boolean {
+  return authorityOf(url).text.includes('@');
+}
+
+/**
+ * A URL string's authority: from after `scheme://` (or the start) to the first "/". A password may hold an
+ * unencoded "?" or "#", so neither ends it here.
+ */
+function authorityOf(url: string): { start: number; text: string } {
   const scheme = url.indexOf('://');
   const start = scheme >= 0 ? scheme + 3 : 0;
   const slash = url.indexOf('/', start);
-  return (slash < 0 ? url.slice(start) : url.slice(start, slash)).includes('@');
+  return { start, text: slash < 0 ? url.slice(start) : url.slice(start, slash) };
 }
 
 export function hasUserinfo(url: URL): boolean {
