@@ -29,4 +29,4 @@ export { loadConfig, type LoadedConfig } from './config/index.js';
 export type { FerryConfig, TaskConfig } from './config/types.js';
 export { compileTagFilter } from './filter/tag-filter.js';
 export type { Logger } from './log/logger.js';
-export { systemClock, type Clock } from './scheduler/clock.js';
+export { systemClock, type Clock } from './clock.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 import type { RepositoryLister } from './types.js';
 
 /**

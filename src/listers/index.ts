@@ -2,7 +2,7 @@ import type { ListerSettings, MappingConfig, TaskConfig } from '../config/types.
 import { FerryError } from '../errors.js';
 import type { Credentials } from '../registry/auth/credentials.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 import { cachedLister } from './cache.js';
 import { catalogLister } from './catalog.js';
 import { dockerHubLister } from './dockerhub.js';

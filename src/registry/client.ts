@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { FerryError, type ErrorContext } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { systemClock, type Clock } from '../scheduler/clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { Authenticator } from './auth/authenticator.js';
 import { anonymous, type CredentialSource } from './auth/credentials.js';
 import { kindOf, type Exchange } from './exchange.js';

@@ -2,7 +2,7 @@ import { basename, dirname } from 'node:path';
 import { FerryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { DOCKER_HUB, DOCKER_HUB_API_HOST } from '../ref/docker-hub.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 import type { CredentialSource } from './auth/credentials.js';
 import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
 import type { BackoffPolicy } from './transport/retry.js';

@@ -3,7 +3,7 @@
  * registry's own error body summarised, and what to do about it.
  */
 import { codeForHttpStatus, describeWhere, FerryError, type ErrorContext } from '../errors.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 import { parseErrorBody, summarizeRegistryError } from './error-body.js';
 import { header, readBody, redactUrl, type BodyPace, type HttpRequest, type HttpResponse } from './transport/http.js';
 import type { LowSpeedLimit } from './transport/low-speed.js';

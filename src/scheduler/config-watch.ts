@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export interface ConfigWatchOptions {
   clock: Clock;

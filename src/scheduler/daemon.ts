@@ -4,7 +4,7 @@ import { isFerryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../sync/runtime.js';
 import type { SyncEventBus } from '../sync/run-events.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { ConfigWatch } from './config-watch.js';
 import { Scheduler } from './scheduler.js';
 

@@ -3,7 +3,7 @@ import type { TaskConfig } from '../config/types.js';
 import { isFerryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SyncEventBus, TaskRunSummary } from '../sync/run-events.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export interface SchedulerOptions {
   tasks: readonly TaskConfig[];

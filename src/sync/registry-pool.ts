@@ -12,7 +12,7 @@ import type { CredentialSource } from '../registry/auth/credentials.js';
 import type { Exchange, RegistryClient } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
 import type { TlsAdvice } from '../registry/transport/tls-errors.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 
 export interface RegistryPoolOptions {
   config: FerryConfig;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { FerryError, isFerryError } from '../errors.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../registry/transport/retry.js';
 import { transportError } from '../registry/transport/http.js';
 

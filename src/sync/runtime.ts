@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { RecheckSchedule } from '../registry/budget/recheck.js';
 import type { Exchange } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 import { BlobTransfers } from './blob-transfers.js';
 import { memoryMemo } from './copy-image.js';
 import { budgetFor, RegistryPool } from './registry-pool.js';

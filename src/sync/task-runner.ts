@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { Digest } from '../ref/digest.js';
 import { formatReference, withDigest, withTag } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 import type { BlobTransfers } from './blob-transfers.js';
 import { SlowBlobs } from './slow-blobs.js';
 import { copyImage, type DigestMemo } from './copy-image.js';

@@ -1,7 +1,7 @@
 import { FerryError } from '../errors.js';
 import type { Digest } from '../ref/digest.js';
 import { formatRate, formatSpan, LowSpeedMeter, lowSpeedEnabled, type LowSpeedLimit } from '../registry/transport/low-speed.js';
-import type { Clock } from '../scheduler/clock.js';
+import type { Clock } from '../clock.js';
 
 /** The reason a pace's tick is aborted with (a constant: no DOMException built per transfer). */
 const STOPPED = Object.freeze({ stopped: true });

@@ -11,7 +11,7 @@ import { isFerryError } from '../../src/errors.js';
 import type { FetchFn } from '../../src/listers/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { HttpFn } from '../../src/registry/transport/http.js';
-import { systemClock } from '../../src/scheduler/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { runDaemon, type SignalSource } from '../../src/scheduler/daemon.js';
 import { SyncEventBus } from '../../src/sync/run-events.js';
 import { createRuntime } from '../../src/sync/runtime.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { parseConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { systemClock } from '../../src/scheduler/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { StatusStore } from '../../src/server/status-store.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type BudgetSnapshot, type SyncEvent } from '../../src/sync/run-events.js';

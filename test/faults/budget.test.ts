@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { Exchange } from '../../src/registry/client.js';
 import { DEFAULT_RESERVE, PullBudget, type BudgetEvent } from '../../src/registry/budget/pull-budget.js';
 import { DEFAULT_RECHECK, recheckDelay } from '../../src/registry/budget/recheck.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 
 const ex = (status: number, headers: Exchange['headers'], method = 'HEAD'): Exchange => ({ registry: 'docker.io', method, kind: 'manifest', url: 'https://r/v2/x/manifests/1', status, headers });
 const hub = (limit: number, remaining: number): Exchange['headers'] => ({ 'ratelimit-limit': `${limit};w=21600`, 'ratelimit-remaining': `${remaining};w=21600` });

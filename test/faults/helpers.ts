@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/scheduler/clock.js';
+import type { Clock } from '../../src/clock.js';
 /** Shared helpers for the fault tests: registries with cleanup, ferry clients, a seed-shaped image set, target checks. */
 import { request } from 'undici';
 import type { ConnectDeps, RegistryOptions } from '../../src/registry/connect.js';

@@ -10,7 +10,7 @@ import { parseReference } from '../../src/ref/reference.js';
 import { connectBudgeted } from '../../src/registry/budget/credential-pool.js';
 import { describePlan, planPulls } from '../../src/registry/budget/plan.js';
 import { PullBudget, type BudgetEvent } from '../../src/registry/budget/pull-budget.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { BlobTransfers } from '../../src/sync/blob-transfers.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { hubLimitHooks, type HubLimitHooks } from '../harness/faults.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock, systemClock } from '../../src/scheduler/clock.js';
+import { FakeClock, systemClock } from '../../src/clock.js';
 import { isFerryError } from '../../src/errors.js';
 
 test('FakeClock: now starts where told and advances', async () => {

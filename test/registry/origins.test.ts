@@ -16,7 +16,7 @@ import { connectRegistry } from '../../src/registry/connect.js';
 import { listTags } from '../../src/registry/listing.js';
 import { createDispatcher, hasUserinfoText, redactUrl, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse } from '../../src/registry/transport/http.js';
 import { followRedirect } from '../../src/registry/transport/redirects.js';
-import type { Clock } from '../../src/scheduler/clock.js';
+import type { Clock } from '../../src/clock.js';
 
 const SECRET = 'S3cretPass';
 const creds = staticCredentials({ username: 'alice', password: SECRET });

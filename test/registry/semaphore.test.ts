@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Semaphore, RateLimiter } from '../../src/registry/transport/semaphore.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { isFerryError } from '../../src/errors.js';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));

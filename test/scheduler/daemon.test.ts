@@ -8,7 +8,7 @@ import { parseConfig, type LoadedConfig } from '../../src/config/index.js';
 import type { TaskConfig } from '../../src/config/types.js';
 import { FerryError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { watchConfig } from '../../src/scheduler/config-watch.js';
 import { runDaemon, type SignalSource } from '../../src/scheduler/daemon.js';
 import { SyncEventBus } from '../../src/sync/run-events.js';

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/index.js';
 import type { TaskConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { SyncEventBus, type SyncEvent, type TaskRunSummary } from '../../src/sync/run-events.js';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { FerryConfig } from '../../src/config/types.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { budgetFor } from '../../src/sync/registry-pool.js';
 import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
 import { StatusStore } from '../../src/server/status-store.js';

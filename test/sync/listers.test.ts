@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/index.js';
 import { cachedLister, dockerHubLister, harborLister, indexLister } from '../../src/listers/index.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { FakeClock, systemClock } from '../../src/scheduler/clock.js';
+import { FakeClock, systemClock } from '../../src/clock.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
 import { makeImage, pushImage } from '../harness/images.js';

@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { PullBudget } from '../../src/registry/budget/index.js';
 import { DEFAULT_LOW_SPEED } from '../../src/registry/transport/low-speed.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { RegistryPool } from '../../src/sync/registry-pool.js';
 
 test('a sync connects each registry with its own low-speed limit, or the default', async () => {

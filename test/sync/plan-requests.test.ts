@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { connectRegistry } from '../../src/registry/connect.js';
-import { systemClock } from '../../src/scheduler/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { planTask } from '../../src/sync/plan-task.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type ImageReport, type SyncEvent } from '../../src/sync/run-events.js';

@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { formatTaskSummary } from '../../src/report/summary.js';
 import { reportTaskHead } from '../../src/report/run-report.js';
-import { systemClock } from '../../src/scheduler/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { StatusStore } from '../../src/server/status-store.js';
 import { PullTally } from '../../src/sync/pull-tally.js';
 import { createRuntime } from '../../src/sync/runtime.js';

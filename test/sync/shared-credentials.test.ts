@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { systemClock } from '../../src/scheduler/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type ImageReport } from '../../src/sync/run-events.js';
 import { makeImage, pushImage } from '../harness/images.js';

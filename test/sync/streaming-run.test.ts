@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { systemClock } from '../../src/scheduler/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
 import { WorkQueue } from '../../src/sync/work-queue.js';

@@ -10,7 +10,7 @@ import { FerryError, isFerryError } from '../../src/errors.js';
 import { VerifyStream } from '../../src/oci/verify-stream.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { DEFAULT_LOW_SPEED, formatRate, LowSpeedMeter, type LowSpeedLimit } from '../../src/registry/transport/low-speed.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { pipeInto } from '../../src/sync/pipe-into.js';
 import { resumableSource } from '../../src/sync/resumable-source.js';
 import { TransferPace } from '../../src/sync/transfer-pace.js';

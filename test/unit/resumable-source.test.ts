@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import { resumableSource } from '../../src/sync/resumable-source.js';
 
 /** A body that errors when destroyed without a reason, as undici's does ('Request aborted'). */

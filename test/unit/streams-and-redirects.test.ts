@@ -8,7 +8,7 @@ import { digestOf } from '../../src/ref/digest.js';
 import { followRedirect } from '../../src/registry/transport/redirects.js';
 import { TokenCache } from '../../src/registry/auth/token-cache.js';
 import { chunks } from '../../src/registry/uploads.js';
-import { FakeClock } from '../../src/scheduler/clock.js';
+import { FakeClock } from '../../src/clock.js';
 import type { HttpResponse } from '../../src/registry/transport/http.js';
 
 const ctx = { registry: 'src.example', repository: 'app' };

@@ -1,7 +1,7 @@
 import { formatReference } from '../../ref/reference.js';
 import { compileRunFilter } from '../../filter/run-filter.js';
 import type { Logger } from '../../log/logger.js';
-import { systemClock } from '../../scheduler/clock.js';
+import { systemClock } from '../../clock.js';
 import { planTask, type TaskPlan } from '../../sync/plan-task.js';
 import { createRuntime } from '../../sync/runtime.js';
 import { SyncEventBus } from '../../sync/run-events.js';

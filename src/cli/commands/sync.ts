@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/index.js';
 import { compileRunFilter } from '../../filter/run-filter.js';
 import type { Logger } from '../../log/logger.js';
-import { systemClock } from '../../scheduler/clock.js';
+import { systemClock } from '../../clock.js';
 import { watchConfig } from '../../scheduler/config-watch.js';
 import { runDaemon, type SignalSource } from '../../scheduler/daemon.js';
 import { createRuntime } from '../../sync/runtime.js';

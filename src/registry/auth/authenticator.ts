@@ -1,5 +1,5 @@
 import { FerryError } from '../../errors.js';
-import type { Clock } from '../../scheduler/clock.js';
+import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log/logger.js';
 import { isLoopbackHost } from '../transport/loopback.js';
 import { drain, hasUserinfo, readBody, redactUrl, type HttpFn, type HttpResponse } from '../transport/http.js';

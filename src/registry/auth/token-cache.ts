@@ -1,4 +1,4 @@
-import type { Clock } from '../../scheduler/clock.js';
+import type { Clock } from '../../clock.js';
 
 /** A bearer token and when it stops being usable. */
 export interface CachedToken {

@@ -10,7 +10,7 @@
  */
 import { FerryError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
-import { systemClock, type Clock } from '../../scheduler/clock.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { Exchange, ManifestGate, PullInfo } from '../client.js';
 import { parseRateLimit } from '../rate-limit.js';
 import { parseRetryAfter } from '../transport/retry.js';

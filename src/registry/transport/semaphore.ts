@@ -90,7 +90,7 @@ export class Semaphore {
   }
 }
 
-/** What the RateLimiter needs from a clock (`Clock` from src/scheduler/clock.ts fits). */
+/** What the RateLimiter needs from a clock (`Clock` from src/clock.ts fits). */
 export interface LimiterClock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;

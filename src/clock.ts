@@ -2,7 +2,7 @@
  * Time as a dependency: `systemClock` for production, `FakeClock` for tests that must not really sleep.
  * Sleeps that are aborted reject with FerryError('ABORTED') carrying the signal's reason as `cause`.
  */
-import { FerryError } from '../errors.js';
+import { FerryError } from './errors.js';
 
 export interface Clock {
   /** wall-clock time, epoch ms */
