@@ -12,10 +12,10 @@ type SetFlags = (flags: string) => void;
  * Garbage-collector policy for the ferry process (the CLI and the container; never the library, whose host
  * owns its heap). ferry keeps little alive — the config, the blob registry of the run, a few hundred bytes per
  * image in the report — and produces short-lived garbage at a high rate (every HEAD). V8's default lets the
- * old generation grow to up to 4× what survived the last full GC on a machine with memory to spare, which for
- * a 20 MB live heap means 80 MB of garbage held for nothing, and more when the registries keep both cores busy
- * and marking falls behind (peaks of 180 MB on a 20,000-tag no-op run). Capping the growth at 1.5× (Go's
- * GOGC=50, in effect) keeps a daemon's footprint tracking its live data: 130 MB peak on the same run.
+ * old generation grow to several times what survived the last full GC on a machine with memory to spare: for
+ * a daemon whose live heap is small, that is mostly garbage held for nothing, and more when the registries keep
+ * both cores busy and marking falls behind. Capping the growth at 1.5× (Go's GOGC=50, in effect) keeps a
+ * daemon's footprint tracking its live data (docs/benchmarks.md, "Scale", has the measured peaks).
  * Returns the percentage applied, or undefined.
  *
  * FERRY_HEAP_GROWTH_PERCENT: 1–400 to choose, 0 to leave V8's own policy. Either way the choice then holds
@@ -43,11 +43,10 @@ export interface TransferEvents {
 /**
  * Loosens the growth cap while blobs stream, and restores it when no task is moving any. A blob's bytes
  * arrive in socket buffers that live outside the JS heap, and V8 counts external memory allocated since the
- * last full GC against the old generation's limit: under the 1.5× cap a cold sync ran a full mark-compact
- * every ~150 ms (23 in a 6 s run, ~0.45 s of main-thread pauses plus concurrent marking on the other core),
- * each collecting a few MB. At 3× the same run needs about 6, and the memory benchmark (a 1 GiB layer, ten
- * 100 MiB layers at once) still peaks below 140 MB. The tight cap stays where it pays: planning and no-op
- * runs, whose garbage is JS objects. A task counts as transferring from its first `blob-started` to its
+ * last full GC against the old generation's limit: under the tight cap a cold sync runs a full mark-compact
+ * again and again, each pausing the main thread to collect a few MB. A looser cap while bytes stream removes
+ * most of them without raising the memory benchmark's peak much (figures: docs/benchmarks.md). The tight cap
+ * stays where it pays: planning and no-op runs, whose garbage is JS objects. A task counts as transferring from its first `blob-started` to its
  * `task-finished`; `ferry copy` (task "copy") until it exits.
  *
  * Does nothing when FERRY_HEAP_GROWTH_PERCENT is set: the operator's value holds throughout.

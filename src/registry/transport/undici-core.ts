@@ -1,8 +1,8 @@
 /**
  * The three parts of undici ferry uses — the connection-pooling Agent, `request` and the error classes — loaded
  * from their own modules instead of undici's index, which also builds fetch, WebSocket, EventSource, cookies,
- * caches, mocks and proxy agents on load. That was ~50 ms of every CLI start (first request at ~450 ms → ~400 ms)
- * and ~370 KB of the CLI bundle. The paths are undici 7's (pinned in package-lock.json). The ambient types in
+ * caches, mocks and proxy agents on load: time at every CLI start and weight in the CLI bundle that ferry never
+ * uses (docs/benchmarks.md has the figures). The paths are undici 7's (pinned in package-lock.json). The ambient types in
  * undici-modules.d.ts cannot notice an upgrade that moves them, but the bundler cannot resolve a moved path
  * (`npm run build` fails) and neither can Node (every transport test fails).
  */
