@@ -40,8 +40,6 @@ export interface RepositoryPlanInput {
   /** per selected ref: the digest the target reference has now, null when absent, or why the HEAD failed */
   targetDigests: ReadonlyMap<string, Digest | null | HeadFailure>;
   platforms: PlatformSelection;
-  /** children counted for an index when nothing better is known (default 1: the least its copy reads) */
-  assumedChildren?: number;
 }
 
 export type PlannedAction =
@@ -96,7 +94,7 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
     const have = target as Digest | null;
     if (head === NOT_ASKED) {
       // an index's children are unknown until the copy reads it
-      const p = pullsFor(undefined, input.platforms, undefined, input.assumedChildren ?? 1);
+      const p = pullsFor(undefined, input.platforms);
       pulls += p.pulls;
       actions.push({ kind: 'copy', ref, key, reason: 'missing on the target', ...p });
       continue;
@@ -117,7 +115,7 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
           : head.digest === undefined
             ? 'the source sent no digest'
             : `the target has another digest (${have.slice(0, 19)}…)`;
-    const p = pullsFor(head.mediaType, input.platforms, undefined, input.assumedChildren ?? 1);
+    const p = pullsFor(head.mediaType, input.platforms);
     pulls += p.pulls;
     actions.push({
       kind: 'copy',
@@ -141,21 +139,16 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
 /**
  * Manifest GETs (Docker Hub pulls) one copy needs, from the source's media type and the platform selection: one
  * for a single-platform image; for an index, one for the index plus one per child it needs (the selected
- * platforms, else `children`). A HEAD says that an image is an index, not how many children it has: until the
- * copy reads it, an index counts `assumed` children and the count is a floor (`estimated`). An undefined media
- * type (the source was not asked) counts the least the copy can need: the manifest, or an index and the selected
- * platforms.
+ * platforms, else every child). A HEAD says that an image is an index, not how many children it has: until the
+ * copy reads it, an index of all platforms counts one child, the least its copy reads, and the count is a floor
+ * (`estimated`). An undefined media type (the source was not asked) counts the least the copy can need: the
+ * manifest, or an index and the selected platforms.
  */
-export function pullsFor(
-  mediaType: string | undefined,
-  platforms: PlatformSelection | undefined,
-  children: number | undefined,
-  assumed: number,
-): { pulls: number; estimated: boolean } {
-  if (mediaType === undefined) return { pulls: platforms?.kind === 'some' ? 1 + platforms.platforms.length : 1, estimated: true };
+function pullsFor(mediaType: string | undefined, platforms: PlatformSelection): { pulls: number; estimated: boolean } {
+  if (mediaType === undefined) return { pulls: platforms.kind === 'some' ? 1 + platforms.platforms.length : 1, estimated: true };
   if (!INDEX_TYPES.has(mediaType)) return { pulls: 1, estimated: false };
-  if (platforms?.kind === 'some') return { pulls: 1 + platforms.platforms.length, estimated: false };
-  return children === undefined ? { pulls: 1 + assumed, estimated: true } : { pulls: 1 + children, estimated: false };
+  if (platforms.kind === 'some') return { pulls: 1 + platforms.platforms.length, estimated: false };
+  return { pulls: 2, estimated: true };
 }
 
 /** What a source's pull budget says (the fields `ferry plan` sets the pulls needed against). */
