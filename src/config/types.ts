@@ -1,6 +1,7 @@
 import type { CredentialSource, Credentials } from '../credentials/types.js';
 import type { FromSpec, ToSpec } from '../filter/mapping.js';
 import type { TagFilter } from '../filter/tag-filter.js';
+import type { PlatformSelection } from '../oci/platform.js';
 
 /** Where something was written: for messages such as `config.yaml:12: …`. */
 export interface SourcePosition {
@@ -89,22 +90,12 @@ export interface RepositoryListerConfig {
   readonly search?: string;
 }
 
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-  /** `os/arch[/variant]` */
-  readonly text: string;
-}
-
-/** `all` (the default: the index and every image, byte for byte), one platform, or several. */
-export type PlatformSelection = 'all' | Platform | readonly Platform[];
-
 export interface MappingConfig {
   readonly index: number;
   readonly from: FromSpec;
   readonly to: ToSpec;
   readonly tags: TagFilter;
+  /** `all` (the default: the index and every image, byte for byte), one platform, or several */
   readonly platform: PlatformSelection;
   readonly where: SourcePosition;
 }

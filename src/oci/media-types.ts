@@ -18,17 +18,6 @@ export const INDEX_TYPES: ReadonlySet<string> = new Set([MT.ociIndex, MT.dockerL
 export const IMAGE_TYPES: ReadonlySet<string> = new Set([MT.ociManifest, MT.dockerManifest]);
 export const SCHEMA1_TYPES: ReadonlySet<string> = new Set([MT.dockerSchema1, MT.dockerSchema1Signed, 'application/json']);
 
-export const HEADER = {
-  digest: 'docker-content-digest',
-  contentType: 'content-type',
-  contentLength: 'content-length',
-  location: 'location',
-  range: 'range',
-  chunkMin: 'oci-chunk-min-length',
-  auth: 'www-authenticate',
-  link: 'link',
-} as const;
-
 /** Strips parameters and case from a Content-Type. */
 export function baseMediaType(contentType: string | undefined | null): string {
   if (!contentType) return '';

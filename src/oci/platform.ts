@@ -7,14 +7,59 @@ export interface Platform {
   variant?: string;
 }
 
-/** Parses `os/arch[/variant]`. */
-export function parsePlatform(s: string): Platform {
-  const parts = s.trim().split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/i.test(p))) {
-    throw new FerryError('USAGE', `invalid platform "${s}": expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
+/** This host's architecture in OCI terms (what skopeo used for an OS-only platform). */
+export const HOST_ARCH = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+
+const PLATFORM = /^([a-z0-9]+)\/([a-z0-9_-]+)(?:\/([a-z0-9.]+))?$/;
+
+/** What uname, Debian and others call OCI's architectures (Docker's platform parser reads them the same way). */
+const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> = {
+  x86_64: { architecture: 'amd64' },
+  'x86-64': { architecture: 'amd64' },
+  x64: { architecture: 'amd64' },
+  aarch64: { architecture: 'arm64' },
+  armhf: { architecture: 'arm', variant: 'v7' },
+  armv7: { architecture: 'arm', variant: 'v7' },
+  armv7l: { architecture: 'arm', variant: 'v7' },
+  armv6: { architecture: 'arm', variant: 'v6' },
+  armel: { architecture: 'arm', variant: 'v6' },
+  i686: { architecture: '386' },
+  i386: { architecture: '386' },
+  x86: { architecture: '386' },
+};
+
+const SPELLING = 'write os/arch[/variant] such as linux/amd64 or linux/arm/v7, a list of them, or all';
+
+/**
+ * Reads one platform, as a mapping's `platform:` and `ferry copy --platform` both write it: `os/arch[/variant]` in
+ * OCI's lower-case names. Another name for an architecture (`x86_64`, `aarch64`, `armhf`, …) reads as OCI's, and
+ * an OS alone means this host's architecture, as skopeo did for dregsy; `note` hears of either, to warn the user.
+ * Throws USAGE saying what to write instead.
+ */
+export function parsePlatform(text: string, note?: (message: string) => void): Platform {
+  const t = text.trim();
+  const m = PLATFORM.exec(t);
+  if (m) {
+    const [, os = '', arch = '', variant] = m;
+    const alias = ARCH_ALIASES[arch];
+    if (!alias) return variant === undefined ? { os, architecture: arch } : { os, architecture: arch, variant };
+    if (alias.variant && variant && variant !== alias.variant) {
+      throw new FerryError('USAGE', `platform "${t}" is contradictory: "${arch}" means ${alias.architecture}/${alias.variant}; write ${os}/${alias.architecture}/${variant} or ${os}/${alias.architecture}/${alias.variant}`);
+    }
+    const p: Platform = { os, architecture: alias.architecture, ...((alias.variant ?? variant) ? { variant: alias.variant ?? variant } : {}) };
+    const oci = alias.variant ? `${alias.architecture}/${alias.variant}` : alias.architecture;
+    note?.(`platform "${t}" uses "${arch}", which OCI calls "${oci}": ferry reads it as ${formatPlatform(p)}; write that to silence this warning`);
+    return p;
   }
-  const [os, architecture, variant] = parts as [string, string, string | undefined];
-  return variant ? { os, architecture, variant } : { os, architecture };
+  if (t === 'all') throw new FerryError('USAGE', '"all" cannot be combined with other platforms: write all alone, or list the platforms');
+  if (PLATFORM.test(t.toLowerCase())) throw new FerryError('USAGE', `platform "${t}" must be lower case: write ${t.toLowerCase()}`);
+  if (/^[a-z0-9]+$/.test(t)) {
+    // dregsy passed an OS alone to skopeo, which used the host's architecture: keep that meaning (with a warning).
+    const p = { os: t, architecture: HOST_ARCH };
+    note?.(`platform "${t}" names no architecture: like dregsy, ferry uses this host's (${formatPlatform(p)}); write it out to be independent of the host`);
+    return p;
+  }
+  throw new FerryError('USAGE', `invalid platform "${t}": ${SPELLING}`);
 }
 
 export function formatPlatform(p: Platform): string {

@@ -17,14 +17,6 @@ export function isDigest(s: string): boolean {
   return pattern ? pattern.test(s.slice(i + 1)) : true;
 }
 
-export function parseDigest(s: string): { algorithm: string; encoded: string } {
-  if (!isDigest(s)) {
-    throw new FerryError('REFERENCE_INVALID', `"${s}" is not a valid digest: expected sha256: followed by 64 lowercase hex characters`);
-  }
-  const i = s.indexOf(':');
-  return { algorithm: s.slice(0, i), encoded: s.slice(i + 1) };
-}
-
 /** Whether ferry can compute digests with this algorithm. */
 export function canVerify(digest: Digest): boolean {
   const alg = digest.slice(0, digest.indexOf(':'));

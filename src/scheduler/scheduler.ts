@@ -79,11 +79,6 @@ export class Scheduler {
     return { failed: [...this.#lastOk].filter(([, ok]) => !ok).map(([n]) => n), runs: this.#runs };
   }
 
-  /** true while `task` is running */
-  isRunning(task: string): boolean {
-    return this.#running.has(task);
-  }
-
   async #loop(t: TaskConfig): Promise<void> {
     const { clock } = this.#o;
     const interval = t.intervalSeconds * 1000;

@@ -9,7 +9,6 @@ import { listTags, targetTags } from '../registry/listing.js';
 import { headManifest } from '../registry/manifests.js';
 import { Semaphore } from '../registry/transport/semaphore.js';
 import { NOT_ASKED, planRepository, refKey, sourceReference, targetReference, type HeadFailure, type RepositoryPlan, type SourceHead } from './plan.js';
-import { enginePlatforms } from './platforms.js';
 import { resolveMapping, type ResolvedRepository } from './resolve-mappings.js';
 
 export interface RepositoryWork extends ResolvedRepository {
@@ -203,7 +202,7 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
     }
   };
   await Promise.all(Array.from({ length: Math.max(0, Math.min(refs.length - 1, deps.headConcurrency ?? 8)) }, worker));
-  return { ...r, plan: planRepository({ filter, listed, sourceHeads, targetDigests, platforms: enginePlatforms(r.mapping.platform) }) };
+  return { ...r, plan: planRepository({ filter, listed, sourceHeads, targetDigests, platforms: r.mapping.platform }) };
 }
 
 /** Target registries (clients) that refused a tag listing (e.g. ECR without ecr:ListImages): not asked again. */

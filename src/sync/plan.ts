@@ -4,9 +4,9 @@
  * and `ferry plan` prints this same plan.
  */
 import { tagFilterFromSpecs, type SelectedRef, type TagFilter } from '../filter/tag-filter.js';
+import { INDEX_TYPES } from '../oci/media-types.js';
 import type { PlatformSelection } from '../oci/platform.js';
 import type { Digest } from '../ref/digest.js';
-import { pullsFor } from '../registry/budget/plan.js';
 
 /** What a source HEAD said: null when the image does not exist. */
 export interface SourceHead {
@@ -40,8 +40,6 @@ export interface RepositoryPlanInput {
   /** per selected ref: the digest the target reference has now, null when absent, or why the HEAD failed */
   targetDigests: ReadonlyMap<string, Digest | null | HeadFailure>;
   platforms: PlatformSelection;
-  /** children counted for an index when nothing better is known (default 1: the least its copy reads) */
-  assumedChildren?: number;
 }
 
 export type PlannedAction =
@@ -96,7 +94,7 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
     const have = target as Digest | null;
     if (head === NOT_ASKED) {
       // an index's children are unknown until the copy reads it
-      const p = pullsFor(undefined, input.platforms, undefined, input.assumedChildren ?? 1);
+      const p = pullsFor(undefined, input.platforms);
       pulls += p.pulls;
       actions.push({ kind: 'copy', ref, key, reason: 'missing on the target', ...p });
       continue;
@@ -117,7 +115,7 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
           : head.digest === undefined
             ? 'the source sent no digest'
             : `the target has another digest (${have.slice(0, 19)}…)`;
-    const p = pullsFor(head.mediaType, input.platforms, undefined, input.assumedChildren ?? 1);
+    const p = pullsFor(head.mediaType, input.platforms);
     pulls += p.pulls;
     actions.push({
       kind: 'copy',
@@ -136,6 +134,41 @@ export function planRepository(input: RepositoryPlanInput): RepositoryPlan {
   const count = (k: PlannedAction['kind']): number => actions.filter((a) => a.kind === k).length;
   const pullsEstimated = actions.some((a) => a.kind === 'copy' && a.estimated);
   return { actions, toCopy: count('copy'), upToDate: count('up-to-date'), missing: count('missing'), failed: count('failed'), filteredOut: filtered.length, pulls, pullsEstimated };
+}
+
+/**
+ * Manifest GETs (Docker Hub pulls) one copy needs, from the source's media type and the platform selection: one
+ * for a single-platform image; for an index, one for the index plus one per child it needs (the selected
+ * platforms, else every child). A HEAD says that an image is an index, not how many children it has: until the
+ * copy reads it, an index of all platforms counts one child, the least its copy reads, and the count is a floor
+ * (`estimated`). An undefined media type (the source was not asked) counts the least the copy can need: the
+ * manifest, or an index and the selected platforms.
+ */
+function pullsFor(mediaType: string | undefined, platforms: PlatformSelection): { pulls: number; estimated: boolean } {
+  if (mediaType === undefined) return { pulls: platforms.kind === 'some' ? 1 + platforms.platforms.length : 1, estimated: true };
+  if (!INDEX_TYPES.has(mediaType)) return { pulls: 1, estimated: false };
+  if (platforms.kind === 'some') return { pulls: 1 + platforms.platforms.length, estimated: false };
+  return { pulls: 2, estimated: true };
+}
+
+/** What a source's pull budget says (the fields `ferry plan` sets the pulls needed against). */
+export interface BudgetLeft {
+  limit?: number;
+  remaining?: number;
+  reserve: number;
+}
+
+/**
+ * The pulls a plan needs next to the source's budget, for `ferry plan`: "at least 7 manifest pulls needed; 5 of 5
+ * left (reserve 2); 4 will wait for the budget to refill". Without a reported limit, the pulls alone.
+ */
+export function pullsAgainstBudget(pulls: number, atLeast: boolean, budget: BudgetLeft | undefined): string {
+  const needed = `${atLeast ? 'at least ' : ''}${pulls} manifest pulls needed`;
+  if (!budget || budget.limit === undefined) return needed;
+  if (budget.remaining === undefined) return `${needed}; limit ${budget.limit} (reserve ${budget.reserve})`;
+  const usable = Math.max(0, budget.remaining - budget.reserve);
+  const wait = pulls > usable ? `; ${pulls - usable} will wait for the budget to refill` : '';
+  return `${needed}; ${budget.remaining} of ${budget.limit} left (reserve ${budget.reserve})${wait}`;
 }
 
 /** Listed tags the filter did not select, each with the rule that left it out (`ferry plan` and `ferry list-tags`). */

@@ -11,7 +11,6 @@ import { copyImage, type DigestMemo } from './copy-image.js';
 import type { CopyEvent } from './events.js';
 import type { PlannedAction } from './plan.js';
 import { describeRef, failureOf, streamTaskPlan, type FailureInfo, type PlanTotals, type RepositoryWork } from './plan-task.js';
-import { enginePlatforms } from './platforms.js';
 import type { RegistryPool } from './registry-pool.js';
 import { budgetSnapshot, type BudgetSnapshot, type ImageReport, type SyncEventBus, type TaskRunSummary } from './run-events.js';
 import type { TaskListers } from '../listers/index.js';
@@ -228,7 +227,7 @@ async function copyOne(
   const started = deps.clock.now();
   try {
     const r = await copyImage(src, srcRef, dst, dstRef, {
-      platforms: enginePlatforms(mapping.platform),
+      platforms: mapping.platform,
       transfers: deps.transfers,
       slowBlobs: run.slowBlobs,
       memo: deps.memo,

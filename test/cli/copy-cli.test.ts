@@ -48,6 +48,21 @@ describe('ferry copy', () => {
     assert.doesNotMatch(first.stderr + second.stderr, new RegExp(srcReg.password!));
   });
 
+  test("--platform reads a config's spellings: linux/x86_64 copies the amd64 image, with a warning", async () => {
+    const reg = await registry();
+    const amd64 = makeImage({ kind: 'oci', layers: [1200], seed: 'cli-x86' });
+    const arm64 = makeImage({ kind: 'oci', layers: [1300], seed: 'cli-aarch64', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+    await pushImage(reg, 'team/multi', 'v1', makeIndex({ kind: 'oci-index', children: [arm64, amd64] }));
+    const r = await ferry(['copy', '--platform', 'linux/x86_64', `docker://${reg.host}/team/multi:v1`, `docker://${reg.host}/mirror/multi:v1`]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, new RegExp(`mirror/multi:v1: copied .*digest ${amd64.digest}`));
+    assert.deepEqual(await skopeoInspectRaw(`${reg.host}/mirror/multi:v1`, await skopeoEndpointFor(reg)), amd64.manifestBytes, 'the tag points at the amd64 image');
+    assert.match(r.stderr, /"x86_64", which OCI calls "amd64": ferry reads it as linux\/amd64/);
+    const bad = await ferry(['copy', '--platform', 'linux/armhf/v6', `docker://${reg.host}/team/multi:v1`, `docker://${reg.host}/mirror/multi:v2`]);
+    assert.equal(bad.code, 2, 'a contradictory spelling is a usage error');
+    assert.match(bad.stderr, /"armhf" means arm\/v7; write linux\/arm\/v6 or linux\/arm\/v7/);
+  });
+
   test('usage and user errors: exit 2 for usage, 1 for failures, messages without stacks', async () => {
     const reg = await registry();
     const usage = await ferry(['copy', 'only-one']);

@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 import { loadConfig, loadConfigText, parseConfig, type LoadOptions, type TaskConfig } from '../../src/config/index.js';
 import { encodeDregsyAuth } from '../../src/credentials/dregsy-auth.js';
 import { isFerryError } from '../../src/errors.js';
+import { describeSelection } from '../../src/oci/platform.js';
 
 const AUTH = encodeDregsyAuth('alex', 'TOPSECRET');
 const load = (text: string, opts: LoadOptions = {}) => parseConfig(text, 'c.yaml', { env: {}, ...opts });
@@ -76,10 +77,10 @@ tasks:
     assert.deepEqual(m0?.from, { kind: 'plain', repository: 'test/image' });
     assert.deepEqual(m0?.to, { kind: 'plain', path: 'archive/test/image' });
     assert.deepEqual(m0?.tags.apply([]).tags, ['0.1.0', '0.1.1']);
-    assert.equal(m0?.platform, 'all');
+    assert.deepEqual(m0?.platform, { kind: 'all' });
     assert.equal(m0?.where.line, 24);
     assert.deepEqual(m1?.to, { kind: 'plain', path: 'test/another-image' });
-    assert.deepEqual(m1?.platform, { os: 'linux', architecture: 'arm64', variant: 'v8', text: 'linux/arm64/v8' });
+    assert.deepEqual(m1?.platform, { kind: 'some', platforms: [{ os: 'linux', architecture: 'arm64', variant: 'v8' }] });
     assert.deepEqual(
       issues.map((i) => `${i.severity} ${i.line} ${i.path}`),
       ['info 1 relay', 'info 4 skopeo.binary', 'info 6 docker'],
@@ -306,9 +307,10 @@ tasks:
   });
   it('platform: list, comma list, all', () => {
     const p = (v: string) => task(minimal(`      - from: a/b\n        platform: ${v}\n`)).mappings[0]?.platform;
-    assert.equal(p('all'), 'all');
-    assert.deepEqual((p('[linux/amd64, linux/arm/v7]') as unknown as Array<{ text: string }>).map((x) => x.text), ['linux/amd64', 'linux/arm/v7']);
-    assert.deepEqual((p('"linux/amd64,linux/arm64"') as unknown as Array<{ text: string }>).map((x) => x.text), ['linux/amd64', 'linux/arm64']);
+    const texts = (v: string) => describeSelection(p(v)!);
+    assert.deepEqual(p('all'), { kind: 'all' });
+    assert.equal(texts('[linux/amd64, linux/arm/v7]'), 'linux/amd64,linux/arm/v7');
+    assert.equal(texts('"linux/amd64,linux/arm64"'), 'linux/amd64,linux/arm64');
   });
   it('${ENV} and ${file:} in auth', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-cfg-'));
@@ -361,9 +363,9 @@ describe('loading files', () => {
 
 describe('platform given as an OS alone (dregsy compatibility)', () => {
   it('means this host\'s architecture, as skopeo did for dregsy, with a warning saying so', async () => {
-    const { HOST_ARCH } = await import('../../src/config/platform.js');
+    const { HOST_ARCH } = await import('../../src/oci/platform.js');
     const { config, issues } = load(minimal('      - from: library/busybox\n        platform: linux\n'));
-    assert.deepEqual(config.tasks[0]!.mappings[0]!.platform, { os: 'linux', architecture: HOST_ARCH, text: `linux/${HOST_ARCH}` });
+    assert.deepEqual(config.tasks[0]!.mappings[0]!.platform, { kind: 'some', platforms: [{ os: 'linux', architecture: HOST_ARCH }] });
     assert.match(issues.map(String).join('\n'), new RegExp(`platform "linux" names no architecture: like dregsy, ferry uses this host's \\(linux/${HOST_ARCH}\\)`));
   });
 });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig, targetRepository } from '../../src/config/index.js';
 import { encodeDregsyAuth } from '../../src/credentials/dregsy-auth.js';
 import { isFerryError } from '../../src/errors.js';
+import { describeSelection } from '../../src/oci/platform.js';
 
 const example = (name: string) => readFileSync(fileURLToPath(new URL(`../../examples/${name}`, import.meta.url)), 'utf8');
 const TOKEN_HINT = 'put the base64 of {"username":…,"password":…} here, or use ${ENV_VAR}';
@@ -69,7 +70,7 @@ describe('seed configs with placeholders filled', () => {
     assert.equal(creds.credentials.username, 'robot$spaceone+sync');
     assert.equal(creds.credentials.password, 's3cr"t');
     assert.deepEqual(
-      doc.mappings.map((m) => [m.from.kind === 'plain' ? m.from.repository : '', targetRepository(doc.target, m, m.from.kind === 'plain' ? m.from.repository : ''), m.platform]),
+      doc.mappings.map((m) => [m.from.kind === 'plain' ? m.from.repository : '', targetRepository(doc.target, m, m.from.kind === 'plain' ? m.from.repository : ''), describeSelection(m.platform)]),
       [
         ['spaceone/spacectl', 'your_registry_project/spaceone/spacectl', 'all'],
         ['spaceone/marketplace-assets', 'your_registry_project/spaceone/marketplace-assets', 'all'],
@@ -104,7 +105,7 @@ describe('examples/ferry-mirror.yaml', () => {
     assert.equal(t?.target.endpoint, 'http://127.0.0.1:5000');
     assert.equal(t?.target.httpFallback, false);
     assert.equal(t?.source.canonical, 'docker.io');
-    assert.deepEqual(t?.mappings.map((m) => (Array.isArray(m.platform) ? m.platform.map((p: { text: string }) => p.text) : m.platform)), ['all', ['linux/amd64', 'linux/arm64']]);
+    assert.deepEqual(t?.mappings.map((m) => describeSelection(m.platform)), ['all', 'linux/amd64,linux/arm64']);
   });
   it('names the missing environment variable', () => {
     assert.throws(() => parseConfig(example('ferry-mirror.yaml'), 'ferry-mirror.yaml', { env: {} }), {

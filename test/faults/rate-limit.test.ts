@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseReference } from '../../src/ref/reference.js';
 import { connectBudgeted } from '../../src/registry/budget/credential-pool.js';
-import { describePlan, planPulls } from '../../src/registry/budget/plan.js';
 import { PullBudget, type BudgetEvent } from '../../src/registry/budget/pull-budget.js';
 import { FakeClock } from '../../src/clock.js';
+import { parseConfig } from '../../src/config/index.js';
 import { BlobTransfers } from '../../src/sync/blob-transfers.js';
+import { pullsAgainstBudget } from '../../src/sync/plan.js';
+import { planTask } from '../../src/sync/plan-task.js';
 import { copyImage } from '../../src/sync/copy-image.js';
 import { hubLimitHooks, type HubLimitHooks } from '../harness/faults.js';
 import { makeImage, makeIndex, pushImage, type TestManifest } from '../harness/images.js';
@@ -92,15 +94,16 @@ async function assertMirrored(dstReg: RegistryHandle, images: { repo: string; m:
 describe('Docker Hub pull budget', () => {
   test('plans its pulls, pauses at the reserve, resumes when the window refills, never meets a 429', async () => {
     const s = await setup(5, 2);
-    const plan = await planPulls(
-      s.src,
-      s.dst,
-      s.images.map((i) => ({ source: parseReference(`${s.srcReg.host}/${i.repo}:latest`), target: parseReference(`${s.dstReg.host}/${i.repo}:latest`) })),
-    );
+    // what `ferry plan` does: the task planned with HEADs, its pulls set against the source's budget
+    const mappings = s.images.map((i) => `      - from: ${i.repo}\n        tags: [latest]\n`).join('');
+    const { config } = parseConfig(`tasks:\n  - name: t\n    source: {registry: '${s.srcReg.host}', auth: none}\n    target: {registry: '${s.dstReg.host}', auth: none}\n    mappings:\n${mappings}`, 'c.yaml', { env: {} });
+    const plan = await planTask(config.tasks[0]!, { src: s.src, dst: s.dst });
+    assert.equal(plan.toCopy, 6);
     assert.equal(plan.pulls, 7, '5 single-platform images + an index, at least 2 until it is read (it has 2 children)');
+    assert.equal(plan.pullsEstimated, true);
     assert.equal(s.hub.pulls, 0, 'planning costs no pull (HEAD only)');
-    const line = describePlan(plan, s.budget.state(s.srcReg.host));
-    assert.match(line.message, /needs at least 7 manifest pulls; 5 of 5 left \(reserve 2\); 4 will wait/);
+    const line = pullsAgainstBudget(plan.pulls, plan.pullsEstimated, s.budget.state(s.srcReg.host));
+    assert.match(line, /at least 7 manifest pulls needed; 5 of 5 left \(reserve 2\); 4 will wait for the budget to refill/);
 
     const windows = await runThroughWindows(s, () => {
       // Paused at the reserve: the source still has at least the reserve left (a second copy's GET may still

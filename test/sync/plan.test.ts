@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileTagFilter } from '../../src/filter/tag-filter.js';
 import { ALL_PLATFORMS } from '../../src/oci/platform.js';
-import { NOT_ASKED, planRepository, type HeadFailure, type SourceHead } from '../../src/sync/plan.js';
+import { NOT_ASKED, planRepository, pullsAgainstBudget, type HeadFailure, type SourceHead } from '../../src/sync/plan.js';
 
 const D = (c: string) => `sha256:${c.repeat(64)}` as const;
 const IMG = 'application/vnd.oci.image.manifest.v1+json';
@@ -109,5 +109,16 @@ describe('planRepository (pure)', () => {
       platforms: { kind: 'some', platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] },
     });
     assert.equal(some.pulls, 3, 'with platforms selected: the index and one child per platform');
+  });
+});
+
+describe('pullsAgainstBudget (the pulls `ferry plan` sets against the source budget)', () => {
+  test('says how many pulls will wait for the budget, counting the reserve as spent', () => {
+    assert.equal(pullsAgainstBudget(3, false, undefined), '3 manifest pulls needed');
+    assert.equal(pullsAgainstBudget(3, true, { reserve: 0 }), 'at least 3 manifest pulls needed', 'no limit reported');
+    assert.equal(pullsAgainstBudget(3, false, { limit: 100, remaining: 10, reserve: 7 }), '3 manifest pulls needed; 10 of 100 left (reserve 7)');
+    assert.equal(pullsAgainstBudget(4, false, { limit: 100, remaining: 10, reserve: 7 }), '4 manifest pulls needed; 10 of 100 left (reserve 7); 1 will wait for the budget to refill');
+    assert.equal(pullsAgainstBudget(2, false, { limit: 100, remaining: 1, reserve: 5 }), '2 manifest pulls needed; 1 of 100 left (reserve 5); 2 will wait for the budget to refill');
+    assert.equal(pullsAgainstBudget(2, false, { limit: 100, reserve: 5 }), '2 manifest pulls needed; limit 100 (reserve 5)', 'remaining not reported yet');
   });
 });

@@ -23,7 +23,8 @@ registry answers without TLS.
 Options:
   --all                        copy every platform of an index (the default)
   --platform OS/ARCH[/VAR],…   copy only these platforms (one: the tag points at that image;
-                               several: a rewritten index with a new digest)
+                               several: a rewritten index with a new digest); spelt as in a
+                               config's platform:, so linux/x86_64 reads as linux/amd64
   --src-creds USER[:PASS]      credentials for the source (also --screds)
   --dest-creds USER[:PASS]     credentials for the destination (also --dcreds)
   --src-tls-verify=false       do not verify the source's TLS certificate
@@ -64,7 +65,7 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   if (positionals.length !== 2) throw new FerryError('USAGE', `ferry copy needs exactly two images, got ${positionals.length}\n\n${COPY_USAGE}`);
   const srcRef = parseReference(stripDockerTransport(positionals[0]!));
   const dstRef = parseReference(stripDockerTransport(positionals[1]!), { defaultTag: srcRef.tag ?? null });
-  const platforms = platformSelection(values.all ?? false, values.platform ?? []);
+  const platforms = platformSelection(values.all ?? false, values.platform ?? [], logger);
   const lowSpeed = lowSpeedFlags(values['low-speed-limit'], values['low-speed-time']);
   const src = await connectFromFlags(srcRef.registry, values, 'src-', logger, values['src-creds'] ?? values.screds, lowSpeed);
   const dst = await connectFromFlags(dstRef.registry, values, 'dest-', logger, values['dest-creds'] ?? values.dcreds, lowSpeed);
@@ -115,9 +116,13 @@ export function lowSpeedFlags(limit: string | undefined, time: string | undefine
   return out;
 }
 
-export function platformSelection(all: boolean, specs: string[]): PlatformSelection {
+/**
+ * `--all` or `--platform` (repeatable, comma-separated), read as a mapping's `platform:` is: the same spellings,
+ * and the same warnings (an architecture alias, an OS alone) on stderr.
+ */
+export function platformSelection(all: boolean, specs: string[], logger: Logger): PlatformSelection {
   const list = specs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   if (all && list.length) throw new FerryError('USAGE', '--all and --platform exclude each other');
   if (list.length === 0 || (list.length === 1 && list[0] === 'all')) return ALL_PLATFORMS;
-  return { kind: 'some', platforms: list.map(parsePlatform) };
+  return { kind: 'some', platforms: list.map((s) => parsePlatform(s, (note) => logger.warn({ platform: s }, `--platform: ${note}`))) };
 }

@@ -2,6 +2,7 @@ import { formatReference } from '../../ref/reference.js';
 import { compileRunFilter } from '../../filter/run-filter.js';
 import type { Logger } from '../../log/logger.js';
 import { systemClock } from '../../clock.js';
+import { pullsAgainstBudget, type BudgetLeft } from '../../sync/plan.js';
 import { planTask, type TaskPlan } from '../../sync/plan-task.js';
 import { createRuntime } from '../../sync/runtime.js';
 import { SyncEventBus } from '../../sync/run-events.js';
@@ -51,8 +52,10 @@ export async function planCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     }
     const budgets = runtime.pool.budget.snapshot();
     const report = plans.map((p) => toJson(p));
+    // each task's pulls next to the budget of the account its source is pulled with
+    const budgetOf = (p: TaskPlan): BudgetLeft | undefined => runtime.pool.budget.state(p.task.source.canonical, runtime.pool.identity(p.task.source));
     if (output === 'json') out.write(JSON.stringify({ tasks: report, budgets, bytesMissing: null, note: BYTES_NOTE }, null, 2) + '\n');
-    else out.write(toText(plans, budgets));
+    else out.write(toText(plans, budgets, budgetOf));
   } finally {
     await runtime.close();
   }
@@ -90,7 +93,7 @@ function toJson(p: TaskPlan): unknown {
   };
 }
 
-function toText(plans: TaskPlan[], budgets: ReturnType<import('../../registry/budget/index.js').PullBudget['snapshot']>): string {
+function toText(plans: TaskPlan[], budgets: ReturnType<import('../../registry/budget/index.js').PullBudget['snapshot']>, budgetOf: (p: TaskPlan) => BudgetLeft | undefined): string {
   const lines: string[] = [];
   const label = { copy: 'copy', 'up-to-date': 'up to date', 'filtered-out': 'filtered', missing: 'missing', failed: 'failed' } as const;
   for (const p of plans) {
@@ -106,7 +109,7 @@ function toText(plans: TaskPlan[], budgets: ReturnType<import('../../registry/bu
         }
       }
     }
-    lines.push(`  => ${p.toCopy} to copy (missing images), ${p.upToDate} up to date, ${p.filteredOut} filtered out, ${p.failed} failed; ${p.pullsEstimated ? 'at least ' : ''}${p.pulls} manifest pulls needed`);
+    lines.push(`  => ${p.toCopy} to copy (missing images), ${p.upToDate} up to date, ${p.filteredOut} filtered out, ${p.failed} failed; ${pullsAgainstBudget(p.pulls, p.pullsEstimated, budgetOf(p))}`);
   }
   const hub = budgets.filter((b) => b.limit !== undefined);
   lines.push(hub.length ? hub.map((b) => `pull budget ${b.registry} (${b.identity}): ${b.remaining ?? '?'} of ${b.limit} left, reserve ${b.reserve}`).join('\n') : 'pull budget: no limit reported by the sources');

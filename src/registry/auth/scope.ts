@@ -84,27 +84,6 @@ export function mergeScopes(scopes: Iterable<string>): string[] {
   return out;
 }
 
-/**
- * Whether the scopes in `have` grant every action of every scope in `need` (`*` grants all actions of its
- * resource). No action implies another: a token server grants exactly what it lists. An unparsable `need` entry is
- * never covered.
- */
-export function scopeCovers(have: string[], need: string[]): boolean {
-  const granted = collect(have);
-  for (const entry of need) {
-    for (const part of entry.split(/\s+/)) {
-      if (part === '') continue;
-      const sc = parseScope(part);
-      if (!sc) return false;
-      const g = granted.get(`${sc.type}:${sc.name}`);
-      if (!g) return false;
-      if (g.actions.has('*')) continue;
-      for (const a of sc.actions) if (!g.actions.has(a)) return false;
-    }
-  }
-  return true;
-}
-
 /** `repository:<repo>:<actions>` with normalized actions (`['push','pull']` → `repository:a:pull,push`). */
 export function repositoryScope(repo: string, actions: string[]): string {
   // the two scopes every HEAD and GET asks for, without sorting anything (they are already in normal form)

@@ -1,4 +1,3 @@
-export * from './plan.js';
 export * from './pull-budget.js';
 export * from './credential-pool.js';
 export * from './recheck.js';
