@@ -56,7 +56,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
     deps.bus.emit(e);
   };
   emit({ type: 'task-started', task: task.name, at: startedAt });
-  const progress = state.tasks.get(task.name)?.current as RunInProgress;
+  const thisRun = state.tasks.get(task.name)?.current as RunInProgress;
   log.info({ source: task.source.registry, target: task.target.registry }, 'syncing task');
   const concurrency = deps.imageConcurrency ?? 4;
   const copies = new WorkQueue(concurrency);
@@ -67,7 +67,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const run: RunContext = { task, deps, emit, src, dst, summary, progress, log, signal, copies, finish: finisher(log, emit), tally, announced: false, slowBlobs: new SlowBlobs() };
+    const run: RunContext = { task, deps, emit, src, dst, thisRun, log, signal, copies, finish: finisher(log, emit), tally, announced: false, slowBlobs: new SlowBlobs() };
     // the copy reads a manifest the target lacks anyway: no source HEAD for it first
     const planDeps = { src, dst, askSourceForNew: false, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) };
     const totals = await streamTaskPlan(task, planDeps, {
@@ -89,7 +89,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   planning = false;
   await copies.drain();
   summary.finishedAt = clock.now();
-  Object.assign(summary, runCounts(progress.counts), { filteredOut: progress.filteredOut });
+  Object.assign(summary, runCounts(thisRun.counts), { filteredOut: thisRun.filteredOut });
   if (summary.failed > 0) summary.ok = false;
   // the count the `planned` line gave (the tally now holds what was spent), to set next to the pulls spent
   const planned = announced ?? { pulls: tally.planned, atLeast: tally.atLeast };
@@ -107,9 +107,8 @@ interface RunContext {
   emit: (e: SyncEvent) => void;
   src: RegistryClient;
   dst: RegistryClient;
-  summary: TaskRunSummary;
   /** this run as its projection counts it */
-  progress: RunInProgress;
+  thisRun: RunInProgress;
   log: Logger;
   signal: AbortSignal | undefined;
   copies: WorkQueue;
@@ -149,7 +148,7 @@ function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atL
   run.announced = true;
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
-    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.progress.counts.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
+    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.thisRun.counts.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
     `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls${left}`,
   );
   return { pulls, atLeast: tally.atLeast };
