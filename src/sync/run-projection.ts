@@ -60,10 +60,13 @@ export function reduceRun(state: RunState, e: SyncEvent, at: number): RunState {
         t.current.filteredOut = e.filteredOut ?? 0;
       }
       if (e.budget) {
-        t.budget = budgetView(e.budget);
+        const view = budgetView(e.budget);
+        // the task shows the figures its plan was made with; a pause shows (and ends) in the budget's own entry
+        const { waitingSinceMs: _s, nextCheckAtMs: _n, waitingUntilMs: _u, ...figures } = view;
+        t.budget = figures;
         // a fresher view of the budget; its pause, if any, was counted by the event that began it
         const prev = state.budgets.get(budgetKey(e.budget.registry, e.budget.identity));
-        setBudget(state, t.budget, prev?.waits ?? 0, at);
+        setBudget(state, view, prev?.waits ?? 0, at);
       }
       break;
     }

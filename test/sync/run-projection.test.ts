@@ -104,7 +104,11 @@ describe('run projection', () => {
     const again: SyncEvent = { type: 'budget-wait', ...who, remaining: 0, reserve: 0, resumeAtMs: 22_000_000, budget: paused(400_000, 460_000) };
     // a plan announced during the pause shows the budget, and does not count the pause again
     const planned: SyncEvent = { type: 'task-planned', task: 'hub', images: 1, toCopy: 1, pullsNeeded: 1, budget: paused(400_000, 460_000) };
-    assert.equal(projectRun([...events, resumed, again, planned]).budgets.get('docker.io\u0000robot')?.waits, 2);
+    const later = projectRun([{ type: 'task-started', task: 'hub', at: 0 }, ...events, resumed, again, planned]);
+    assert.equal(later.budgets.get('docker.io\u0000robot')?.waits, 2);
+    assert.equal(later.budgets.get('docker.io\u0000robot')?.waitingSinceMs, 400_000);
+    // the task keeps the figures its plan was made with, not a pause that may end long before its next run
+    assert.deepEqual(later.tasks.get('hub')?.budget, { registry: 'docker.io', identity: 'robot', limit: 100, remaining: 0, windowSeconds: 21600, reserve: 0 });
   });
 
   test('out-of-order and stray events change nothing they should not', () => {
