@@ -25,6 +25,9 @@ export { copyImage, memoryMemo, type CopyImageOptions, type CopyImageResult, typ
 export { BlobTransfers } from './sync/blob-transfers.js';
 export type { CopyEvent, CopyEventListener, BlobOutcome } from './sync/events.js';
 export { SyncEventBus, type SyncEvent, type ImageReport, type TaskRunSummary } from './sync/run-events.js';
+export { RunProjection, reduceRun, projectRun } from './sync/run-projection.js';
+export type { RunState } from './sync/run-state.js';
+export type { BudgetEvent, BudgetSnapshot } from './registry/budget/budget-state.js';
 export { loadConfig, type LoadedConfig } from './config/index.js';
 export type { FerryConfig, TaskConfig } from './config/types.js';
 export { compileTagFilter } from './filter/tag-filter.js';

@@ -1,13 +1,16 @@
 import { formatBytes, formatDuration } from '../report/summary.js';
-import type { SyncEvent, SyncEventBus } from '../sync/run-events.js';
+import type { SyncEvent } from '../sync/run-events.js';
+import type { RunProjection } from '../sync/run-projection.js';
+import { inFlightKey, type RunState } from '../sync/run-state.js';
 
 const REDRAW_MS = 100;
 const ESC = '\u001b[';
 
+/** A line on screen: which copy in flight it shows (its bytes are the projection's). */
 interface Live {
+  task: string;
+  key: string;
   label: string;
-  startedAt: number;
-  blobs: Map<string, { bytes: number; size: number }>;
 }
 
 export interface ProgressOptions {
@@ -22,11 +25,12 @@ export interface ProgressOptions {
  * Live progress on a terminal: one line per image being copied (bytes moved of the total known so far),
  * redrawn in place under the log lines; a finished image leaves one permanent line. When the stream is not
  * a TTY this does nothing at all: logs stay plain lines. Returns the detach function (clears the live lines).
+ * The bytes and start of each copy are the run projection's.
  */
-export function attachProgress(bus: SyncEventBus, stream: NodeJS.WritableStream, o: ProgressOptions = {}): () => void {
+export function attachProgress(projection: RunProjection, stream: NodeJS.WritableStream, o: ProgressOptions = {}): () => void {
   const tty = o.forceTty ?? (stream as { isTTY?: boolean }).isTTY === true;
   if (!tty) return () => {};
-  const now = o.now ?? Date.now;
+  const now = o.now ?? (() => projection.time());
   const live = new Map<string, Live>();
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -39,7 +43,7 @@ export function attachProgress(bus: SyncEventBus, stream: NodeJS.WritableStream,
   const draw = (): void => {
     timer = undefined;
     let s = clear();
-    const lines = [...live.values()].map((l) => fit(line(l, now()), columns()));
+    const lines = [...live.values()].map((l) => fit(line(l, projection.state, now()), columns()));
     for (const l of lines) s += `${l}\n`;
     drawn = lines.length;
     if (s) stream.write(s);
@@ -55,33 +59,27 @@ export function attachProgress(bus: SyncEventBus, stream: NodeJS.WritableStream,
     schedule();
   };
 
-  const off = bus.on((e: SyncEvent) => {
+  const off = projection.on('progress', (e: SyncEvent) => {
     switch (e.type) {
-      case 'image-started':
-        live.set(key(e.task, e.source, e.target), { label: `${e.source} → ${e.target}`, startedAt: now(), blobs: new Map() });
-        schedule();
-        break;
-      case 'copy': {
-        const l = live.get(key(e.task, e.source, e.target));
-        const ev = e.event;
-        if (!l) break;
-        if (ev.type === 'blob-started') l.blobs.set(ev.digest, { bytes: 0, size: ev.size });
-        else if (ev.type === 'blob-progress') l.blobs.set(ev.digest, { bytes: ev.bytes, size: ev.size });
-        else if (ev.type === 'blob-done') l.blobs.set(ev.digest, { bytes: ev.size, size: ev.size });
-        else break;
+      case 'image-started': {
+        const k = inFlightKey(e.mapping, e.source, e.target);
+        live.set(`${e.task}\u0000${k}`, { task: e.task, key: k, label: `${e.source} → ${e.target}` });
         schedule();
         break;
       }
+      case 'copy':
+        if (live.has(`${e.task}\u0000${inFlightKey(e.mapping, e.source, e.target)}`)) schedule();
+        break;
       case 'image-finished': {
         const r = e.report;
-        const k = key(r.task, r.source, r.target);
+        const k = `${r.task}\u0000${inFlightKey(r.mapping, r.source, r.target)}`;
         if (!live.delete(k) && r.action !== 'copied' && r.action !== 'failed') break;
         const what = r.action === 'copied' ? `copied ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}` : r.action === 'failed' ? `FAILED: ${r.reason ?? 'error'}` : r.action.replace(/-/g, ' ');
         print(`${r.action === 'failed' ? '✗' : '✓'} ${r.target}: ${what}`);
         break;
       }
       case 'task-finished':
-        for (const k of [...live.keys()]) if (k.startsWith(`${e.summary.task}\u0000`)) live.delete(k);
+        for (const [k, l] of [...live]) if (l.task === e.summary.task) live.delete(k);
         schedule();
         break;
       default:
@@ -99,26 +97,19 @@ export function attachProgress(bus: SyncEventBus, stream: NodeJS.WritableStream,
   };
 }
 
-function line(l: Live, now: number): string {
-  let bytes = 0;
-  let size = 0;
-  for (const b of l.blobs.values()) {
-    bytes += b.bytes;
-    size += b.size;
-  }
+function line(l: Live, state: RunState, now: number): string {
+  const f = state.tasks.get(l.task)?.inFlight.get(l.key);
+  const bytes = f?.bytes ?? 0;
+  const size = f?.totalBytes ?? 0;
   const pct = size > 0 ? Math.floor((bytes / size) * 100) : 0;
   const width = 20;
   const filled = Math.round((pct / 100) * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  return `${bar} ${String(pct).padStart(3)}% ${formatBytes(bytes)} / ${formatBytes(size)} ${formatDuration(now - l.startedAt)}  ${l.label}`;
+  return `${bar} ${String(pct).padStart(3)}% ${formatBytes(bytes)} / ${formatBytes(size)} ${formatDuration(now - (f?.startedAt ?? now))}  ${l.label}`;
 }
 
 /** keeps a line within the terminal width, so redrawing never wraps */
 function fit(s: string, columns: number): string {
   const chars = [...s];
   return chars.length < columns ? s : chars.slice(0, columns - 2).join('') + '…';
-}
-
-function key(task: string, source: string, target: string): string {
-  return `${task}\u0000${source}\u0000${target}`;
 }

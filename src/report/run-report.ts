@@ -3,7 +3,8 @@ import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { safeText } from '../safe-text.js';
-import { runCounts, type ImageAction, type ImageReport, type RunCounts, type SyncEventBus, type TaskRunSummary } from '../sync/run-events.js';
+import { runCounts, type ImageAction, type ImageReport, type RunCounts, type TaskRunSummary } from '../sync/run-events.js';
+import type { RunProjection } from '../sync/run-projection.js';
 import { JsonArrayBlocks } from './json-array-blocks.js';
 import { formatTaskSummary, summaryFields } from './summary.js';
 
@@ -20,7 +21,7 @@ export interface ReportImage {
   bytes: number;
   durationMs: number;
   pulls: number;
-  /** why ferry took the action (copied: `missing on the target`, …; up to date, skipped, waiting); null when failed */
+  /** why ferry took the action (copied: `missing on the target`, …; up to date, skipped); null when failed */
   reason: string | null;
   error: string | null;
   errorCode: string | null;
@@ -100,7 +101,8 @@ interface StoredTask {
 const IMAGE_INDENT = '        ';
 
 export interface RunReportOptions {
-  bus: SyncEventBus;
+  /** the run's projection: a task run's counts are its */
+  projection: RunProjection;
   /** write the JSON report here after every task run (atomically: a new 0600 temp file with a random name + rename) */
   file?: string;
   /** for write errors, and the summary lines when `logSummaries` is set */
@@ -119,8 +121,9 @@ export interface RunReporter {
 }
 
 /**
- * Collects `ImageReport`s per task run; at each `task-finished` logs the summary line and rewrites the report
- * file with the latest run of every task. Write errors are logged, never thrown into the sync.
+ * Collects `ImageReport`s per task run; at each `task-finished` logs the summary line (when asked) and rewrites
+ * the report file with the latest run of every task, its counts the run projection's. Write errors are logged,
+ * never thrown into the sync.
  */
 export function attachRunReport(o: RunReportOptions): RunReporter {
   const now = o.now ?? Date.now;
@@ -152,14 +155,16 @@ export function attachRunReport(o: RunReportOptions): RunReporter {
     });
   };
 
-  const off = o.bus.on((e) => {
+  const off = o.projection.on('run report', (e, state) => {
     if (e.type === 'task-started') pending.set(e.task, new JsonArrayBlocks(IMAGE_INDENT));
     else if (e.type === 'image-finished') {
       let l = pending.get(e.report.task);
       if (!l) pending.set(e.report.task, (l = new JsonArrayBlocks(IMAGE_INDENT)));
       l.push(reportImage(e.report));
     } else if (e.type === 'task-finished') {
-      const s = e.summary;
+      // the counts of the run as the projection has them (the same as the summary's: both count the run's events)
+      const last = state.tasks.get(e.summary.task)?.lastRun;
+      const s: TaskRunSummary = last ? { ...e.summary, ...runCounts(last) } : e.summary;
       done.set(s.task, { head: reportTaskHead(s), images: (pending.get(s.task) ?? new JsonArrayBlocks(IMAGE_INDENT)).finish() });
       pending.delete(s.task);
       if (o.logger && o.logSummaries) (s.ok ? o.logger.info : o.logger.warn).call(o.logger, summaryFields(s), formatTaskSummary(s));

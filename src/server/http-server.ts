@@ -4,7 +4,6 @@ import { isIP, type AddressInfo } from 'node:net';
 import { FerryError } from '../errors.js';
 import { escapeName } from '../safe-text.js';
 import type { Logger } from '../log/logger.js';
-import type { SyncEventBus } from '../sync/run-events.js';
 import type { FerryMetrics } from './metrics.js';
 import { STATUS_PAGE, STATUS_PAGE_CSP } from './status-page.js';
 import type { StatusStore } from './status-store.js';
@@ -35,13 +34,10 @@ export function parseListenAddress(s: string): ListenAddress {
 
 export interface OpsServerOptions {
   listen: string;
-  /** already attached by the caller, or attached here when `attach` is true (the default) */
-  bus: SyncEventBus;
+  /** views of the run projection (fed by the bus before the server starts) */
   store: StatusStore;
   metrics: FerryMetrics;
   logger: Logger;
-  /** subscribe store and metrics to the bus; default true. Pass false when they are already attached. */
-  attach?: boolean;
   /** `--listen-host`: host names `/` and `/status` answer to, besides IP literals and localhost */
   allowedHosts?: string[];
   /** `--listen-token-file`: the bearer token `/` and `/status` require (none: open) */
@@ -61,7 +57,6 @@ export interface OpsServer {
  */
 export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
   const { host, port } = parseListenAddress(o.listen);
-  const detach = (o.attach ?? true) ? [o.store.attach(o.bus), o.metrics.attach(o.bus)] : [];
   const log = o.logger.child({ component: 'ops-server' });
   const server = createServer((req, res) => {
     handle(req, res, o).catch((err: unknown) => {
@@ -80,7 +75,7 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
       resolve();
     });
   }).catch((err: unknown) => {
-    for (const d of detach) d();
+    o.metrics.detach();
     throw new FerryError('USAGE', `cannot listen on ${o.listen}: ${err instanceof Error ? err.message : String(err)}`);
   });
   const a = server.address() as AddressInfo;
@@ -92,7 +87,7 @@ export async function startOpsServer(o: OpsServerOptions): Promise<OpsServer> {
     port: a.port,
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
-        for (const d of detach) d();
+        o.metrics.detach();
         server.close(() => resolve());
         server.closeAllConnections();
       })),

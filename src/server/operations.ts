@@ -4,6 +4,7 @@ import { attachProgress } from '../progress/progress.js';
 import type { Logger } from '../log/logger.js';
 import { attachRunReport } from '../report/run-report.js';
 import type { SyncEventBus } from '../sync/run-events.js';
+import { RunProjection } from '../sync/run-projection.js';
 import type { OpsServer } from './http-server.js';
 
 export interface OperationsOptions {
@@ -28,18 +29,21 @@ export interface Operations {
 }
 
 /**
- * Everything that observes a sync from the outside, subscribed to its event bus before the first event:
- * status store + metrics + HTTP server, run report, progress. Call `close()` when the command ends.
+ * Everything that observes a sync from the outside, subscribed to its event bus before the first event: one run
+ * projection, and its views: status store + metrics + HTTP server, run report, progress. Call `close()` when the
+ * command ends.
  */
 export async function setupOperations(o: OperationsOptions): Promise<Operations> {
   const closers: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c();
   };
+  const projection = new RunProjection(o.bus);
+  closers.push(() => projection.detach());
   try {
-    if (o.progressStream) closers.push(attachProgress(o.bus, o.progressStream));
+    if (o.progressStream) closers.push(attachProgress(projection, o.progressStream));
     if (o.reportFile) {
-      const rep = attachRunReport({ bus: o.bus, file: o.reportFile, logger: o.logger });
+      const rep = attachRunReport({ projection, file: o.reportFile, logger: o.logger });
       closers.push(() => rep.close());
     }
     let server: OpsServer | undefined;
@@ -56,9 +60,8 @@ export async function setupOperations(o: OperationsOptions): Promise<Operations>
       ]);
       server = await startOpsServer({
         listen: o.listen,
-        bus: o.bus,
-        store: new StatusStore(),
-        metrics: createMetrics(),
+        store: new StatusStore(projection),
+        metrics: createMetrics(projection),
         logger: o.logger,
         ...(o.listenHosts ? { allowedHosts: o.listenHosts } : {}),
         ...(token !== undefined ? { token } : {}),

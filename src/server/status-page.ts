@@ -105,9 +105,9 @@ const SCRIPT = `
       }
       if (r && r.mappings.length) {
         var mt = el('table', 'mappings');
-        row(mt, ['Mapping', 'copied', 'up to date', 'failed', 'skipped', 'waiting', 'bytes'], true);
+        row(mt, ['Mapping', 'copied', 'up to date', 'failed', 'skipped', 'bytes'], true);
         r.mappings.forEach(function (m) {
-          row(mt, ['#' + (m.mapping + 1), m.copied, m.upToDate, m.failed, m.skipped, m.waiting, bytes(m.bytes)]);
+          row(mt, ['#' + (m.mapping + 1), m.copied, m.upToDate, m.failed, m.skipped, bytes(m.bytes)]);
         });
         sec.appendChild(mt);
       }

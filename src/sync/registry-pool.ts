@@ -7,7 +7,7 @@ import type { CredentialProvider } from '../credentials/types.js';
 import { isTokenCredentials } from '../credentials/types.js';
 import type { Logger } from '../log/logger.js';
 import { ANONYMOUS, connectBudgeted, PullBudget, type RecheckSchedule } from '../registry/budget/index.js';
-import { budgetSnapshot, type SyncEventBus } from './run-events.js';
+import type { SyncEventBus } from './run-events.js';
 import type { CredentialSource } from '../registry/auth/credentials.js';
 import type { Exchange, RegistryClient } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
@@ -137,22 +137,11 @@ function configTlsAdvice(loc: LocationConfig, host: string, rootLayout: boolean)
 
 /**
  * A pull budget with the `registries:` reserves (`pull-reserve`) of registries configured explicitly. Its waits,
- * resumptions and exhaustions go to the bus as `budget` events, so metrics and the status page show what waits.
+ * re-checks, resumptions and exhaustions go to the bus as they are (typed budget events), for the run projection
+ * (status page, metrics) and the run log.
  */
 export function budgetFor(config: FerryConfig, logger: Logger, clock: Clock, bus?: SyncEventBus, recheck?: RecheckSchedule): PullBudget {
   const reserve: Record<string, number> = {};
   for (const s of Object.values(config.registries)) reserve[s.canonical] = s.pullReserve;
-  const budget: PullBudget = new PullBudget({
-    clock,
-    logger,
-    reserve,
-    ...(recheck ? { recheck } : {}),
-    onEvent: (e) => {
-      const state = budget.state(e.registry, e.identity);
-      if (!state || !bus) return;
-      const until = e.type === 'budget-resume' ? undefined : e.resumeAtMs;
-      bus.emit({ type: 'budget', snapshot: budgetSnapshot(state, until) });
-    },
-  });
-  return budget;
+  return new PullBudget({ clock, logger, reserve, ...(recheck ? { recheck } : {}), ...(bus ? { onEvent: (e) => bus.emit(e) } : {}) });
 }

@@ -1,9 +1,13 @@
+import type { Logger } from '../log/logger.js';
 import type { Digest } from '../ref/digest.js';
-import type { BudgetSnapshot as PullBudgetState } from '../registry/budget/pull-budget.js';
+import type { BudgetEvent, BudgetSnapshot } from '../registry/budget/budget-state.js';
 import type { CopyEvent } from './events.js';
 
-/** What happened to one image (one source tag or digest → one target reference) in a task run. */
-export type ImageAction = 'copied' | 'up-to-date' | 'failed' | 'skipped' | 'waiting';
+/**
+ * What happened to one image (one source tag or digest → one target reference) in a task run. `skipped`: the run
+ * was stopped before its copy finished. An image waiting for a pull budget is a copy in flight, not an outcome.
+ */
+export type ImageAction = 'copied' | 'up-to-date' | 'failed' | 'skipped';
 
 export interface ImageReport {
   task: string;
@@ -12,7 +16,7 @@ export interface ImageReport {
   source: string;
   target: string;
   action: ImageAction;
-  /** why: "already up to date", "filtered out by keep", the error message, "waiting for Docker Hub budget" … */
+  /** why: "already up to date", the error message, "stopped before the copy finished" … */
   reason?: string;
   sourceDigest?: Digest;
   targetDigest?: Digest;
@@ -44,31 +48,12 @@ export interface TaskRunSummary extends RunCounts {
   pullsPlanned?: number;
   /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
   pullsPlannedAtLeast?: boolean;
+  /** tags listed but not selected by the task's filters */
+  filteredOut?: number;
   startedAt: number;
   finishedAt: number;
   ok: boolean;
   error?: string;
-}
-
-/** A pull budget as the status page and metrics show it: the budget module's state, plus a wait's end. */
-export type BudgetSnapshot = Pick<PullBudgetState, 'registry' | 'identity' | 'limit' | 'remaining' | 'windowSeconds' | 'resetAtMs' | 'reserve' | 'waitingSinceMs' | 'nextCheckAtMs'> & {
-  /** copies are waiting for the budget until then at the latest (epoch ms); `nextCheckAtMs` may end it sooner */
-  waitingUntilMs?: number;
-};
-
-/** The run-level view of a budget module state (undefined fields dropped). */
-export function budgetSnapshot(s: PullBudgetState, waitingUntilMs?: number): BudgetSnapshot {
-  const out: BudgetSnapshot = { registry: s.registry, identity: s.identity, reserve: s.reserve };
-  if (s.limit !== undefined) out.limit = s.limit;
-  if (s.remaining !== undefined) out.remaining = s.remaining;
-  if (s.windowSeconds !== undefined) out.windowSeconds = s.windowSeconds;
-  if (s.resetAtMs !== undefined) out.resetAtMs = s.resetAtMs;
-  if (waitingUntilMs !== undefined) {
-    out.waitingUntilMs = waitingUntilMs;
-    if (s.waitingSinceMs !== undefined) out.waitingSinceMs = s.waitingSinceMs;
-    if (s.nextCheckAtMs !== undefined) out.nextCheckAtMs = s.nextCheckAtMs;
-  }
-  return out;
 }
 
 /**
@@ -82,32 +67,68 @@ export type SyncEvent =
   | { type: 'scheduler-stopped' }
   | { type: 'task-scheduled'; task: string; nextRunAt: number }
   | { type: 'task-started'; task: string; at: number }
-  | { type: 'task-planned'; task: string; images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: boolean; budget?: BudgetSnapshot }
+  /** `filteredOut`: tags listed but not selected; `budget`: the source's pull budget when planning ended */
+  | { type: 'task-planned'; task: string; images: number; toCopy: number; pullsNeeded: number; pullsEstimated?: boolean; filteredOut?: number; budget?: BudgetSnapshot }
   /** the planned pulls, corrected as a copy read an index (after `task-planned`); `pullsEstimated`: still "at least" */
   | { type: 'task-pulls'; task: string; pullsNeeded: number; pullsEstimated?: boolean }
-  | { type: 'image-started'; task: string; source: string; target: string }
+  /** a mapping's repositories, or a repository's tags, could not be listed: the run fails, no image is reported */
+  | { type: 'listing-failed'; task: string; mapping: number; what: 'mapping' | 'repository'; source: string; error: string; code?: string }
+  /** a copy began (`mapping`: its index in the task, so two mappings onto one target stay apart) */
+  | { type: 'image-started'; task: string; mapping: number; source: string; target: string }
   | { type: 'image-finished'; report: ImageReport }
   | { type: 'task-finished'; summary: TaskRunSummary }
   | { type: 'task-skipped'; task: string; reason: string }
-  | { type: 'budget'; snapshot: BudgetSnapshot }
-  | { type: 'copy'; task: string; source: string; target: string; event: CopyEvent };
+  /** the source's pull budget waits, is re-checked, resumes or is spent (registry/budget) */
+  | BudgetEvent
+  | { type: 'copy'; task: string; mapping: number; source: string; target: string; event: CopyEvent };
 
 export type SyncEventListener = (e: SyncEvent) => void;
 
-/** A tiny synchronous fan-out; a throwing listener never breaks the sync. */
+export function isBudgetEvent(e: SyncEvent): e is BudgetEvent {
+  return e.type === 'budget-wait' || e.type === 'budget-check' || e.type === 'budget-resume' || e.type === 'budget-exhausted';
+}
+
+/**
+ * A synchronous fan-out, in subscription order. A listener that throws is reported once (a log line naming it and
+ * the error; later errors of the same listener are counted, not logged) and keeps being called: it never breaks the
+ * run, nor the listeners after it.
+ */
 export class SyncEventBus {
-  private readonly listeners = new Set<SyncEventListener>();
-  on(l: SyncEventListener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
+  readonly #listeners = new Map<SyncEventListener, { name: string; errors: number }>();
+  readonly #logger: Logger | undefined;
+
+  /** `logger`: where a throwing listener is reported (default: one line on stderr) */
+  constructor(o: { logger?: Logger } = {}) {
+    this.#logger = o.logger;
   }
+
+  /** `name` says what the listener is in the report of its failure (default: the function's name). */
+  on(l: SyncEventListener, name?: string): () => void {
+    this.#listeners.set(l, { name: name ?? (l.name || 'an event listener'), errors: 0 });
+    return () => void this.#listeners.delete(l);
+  }
+
   emit(e: SyncEvent): void {
-    for (const l of this.listeners) {
+    for (const [l, info] of this.#listeners) {
       try {
         l(e);
-      } catch {
-        /* observers must not break the sync */
+      } catch (err) {
+        if (info.errors++ === 0) this.#report(info.name, e, err);
       }
     }
+  }
+
+  /** How often each listener has thrown (listeners that never did are left out). */
+  failures(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const i of this.#listeners.values()) if (i.errors > 0) out[i.name] = (out[i.name] ?? 0) + i.errors;
+    return out;
+  }
+
+  #report(name: string, e: SyncEvent, err: unknown): void {
+    const error = err instanceof Error ? err.message : String(err);
+    const msg = `event listener "${name}" failed on a ${e.type} event: ${error} (the sync goes on; later errors of this listener are not logged)`;
+    if (this.#logger) this.#logger.error({ listener: name, event: e.type, error }, msg);
+    else process.stderr.write(`${msg}\n`);
   }
 }

@@ -11,6 +11,7 @@ import { BlobTransfers } from './blob-transfers.js';
 import { memoryMemo } from './copy-image.js';
 import { budgetFor, RegistryPool } from './registry-pool.js';
 import type { SyncEventBus, TaskRunSummary } from './run-events.js';
+import { attachRunLog } from './run-log.js';
 import { runTask } from './task-runner.js';
 
 export interface RuntimeDeps {
@@ -40,8 +41,10 @@ export interface Runtime {
  * Everything one loaded config shares across its tasks and runs: registry clients (so per-registry limits hold
  * across tasks), the pull budget, one BlobTransfers (blobs move once and mount across repositories), the digest
  * memo, and each task's cached repository listers. A config reload builds a new one (as dregsy resets its caches).
+ * Its run log (budget waits, each run's closing line) subscribes to the bus until it is closed.
  */
 export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
+  const stopLog = attachRunLog(deps.bus, deps.logger);
   const budget = budgetFor(config, deps.logger, deps.clock, deps.bus, deps.budgetRecheck);
   const docker = deps.dockerConfig ?? dockerConfigProvider();
   const pool = new RegistryPool({
@@ -97,6 +100,9 @@ export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
         signal,
       );
     },
-    close: () => pool.close(),
+    close: () => {
+      stopLog();
+      return pool.close();
+    },
   };
 }

@@ -12,7 +12,10 @@ import type { CopyEvent } from './events.js';
 import type { PlannedAction } from './plan.js';
 import { describeRef, failureOf, streamTaskPlan, type FailureInfo, type PlanTotals, type RepositoryWork } from './plan-task.js';
 import type { RegistryPool } from './registry-pool.js';
-import { budgetSnapshot, type BudgetSnapshot, type ImageReport, type SyncEventBus, type TaskRunSummary } from './run-events.js';
+import type { BudgetSnapshot } from '../registry/budget/budget-state.js';
+import { runCounts, type ImageReport, type SyncEvent, type SyncEventBus, type TaskRunSummary } from './run-events.js';
+import { reduceRun } from './run-projection.js';
+import { emptyRunState, type RunInProgress } from './run-state.js';
 import type { TaskListers } from '../listers/index.js';
 import { WorkQueue } from './work-queue.js';
 import { PullTally, type TallyEntry } from './pull-tally.js';
@@ -36,19 +39,26 @@ export interface TaskRunnerDeps {
  * on at once (up-to-date and failed images logged, copies queued, `imageConcurrency` at a time) while the next
  * repositories are still being planned; the planner waits while the copy queue is full, so memory stays flat for
  * tasks of any size. When planning ends, one `planned` line gives the totals (pulls needed next to the budget
- * left). Every selected or filtered-out tag gets exactly one log line saying what was decided and why; the run
- * ends with one summary line. A failing image never stops the others.
+ * left). Every selected or filtered-out tag gets exactly one log line saying what was decided and why; the run's
+ * summary line is the run log's (run-log.ts). A failing image never stops the others. The summary's counts are
+ * the run projection's (run-projection.ts) of the events this run emitted.
  */
 export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: AbortSignal): Promise<TaskRunSummary> {
-  const { bus, clock } = deps;
+  const { clock } = deps;
   const log = deps.logger.child({ task: task.name });
   const startedAt = clock.now();
   const summary: TaskRunSummary = { task: task.name, startedAt, finishedAt: startedAt, copied: 0, upToDate: 0, failed: 0, skipped: 0, bytes: 0, pulls: 0, ok: true };
-  bus.emit({ type: 'task-started', task: task.name, at: startedAt });
+  // this run's own projection: what it emits is what it counts
+  const state = emptyRunState();
+  const emit = (e: SyncEvent): void => {
+    reduceRun(state, e, clock.now());
+    deps.bus.emit(e);
+  };
+  emit({ type: 'task-started', task: task.name, at: startedAt });
+  const thisRun = state.tasks.get(task.name)?.current as RunInProgress;
   log.info({ source: task.source.registry, target: task.target.registry }, 'syncing task');
   const concurrency = deps.imageConcurrency ?? 4;
   const copies = new WorkQueue(concurrency);
-  let filteredOut = 0;
   // cleared when planning ends, normally or not: a repository still being planned after an abort must not
   // report its images after the task summary
   let planning = true;
@@ -56,14 +66,13 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
-    const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps), tally, announced: false, slowBlobs: new SlowBlobs() };
+    const run: RunContext = { task, deps, emit, src, dst, thisRun, log, signal, copies, finish: finisher(log, emit), tally, announced: false, slowBlobs: new SlowBlobs() };
     // the copy reads a manifest the target lacks anyway: no source HEAD for it first
     const planDeps = { src, dst, askSourceForNew: false, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) };
     const totals = await streamTaskPlan(task, planDeps, {
       mapping: (mapping, resolved) => mappingResolved(run, mapping, resolved),
       repository: (work) => (planning ? dispatchRepository(run, work) : undefined),
     });
-    filteredOut = totals.filteredOut;
     announced = announcePlan(run, totals);
   } catch (e) {
     const f = failureOf(e);
@@ -79,15 +88,13 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   planning = false;
   await copies.drain();
   summary.finishedAt = clock.now();
+  Object.assign(summary, runCounts(thisRun.counts), { filteredOut: thisRun.filteredOut });
   if (summary.failed > 0) summary.ok = false;
   // the count the `planned` line gave (the tally now holds what was spent), to set next to the pulls spent
   const planned = announced ?? { pulls: tally.planned, atLeast: tally.atLeast };
   summary.pullsPlanned = planned.pulls;
   if (planned.atLeast) summary.pullsPlannedAtLeast = true;
-  const fields = { copied: summary.copied, upToDate: summary.upToDate, failed: summary.failed, skipped: summary.skipped, filteredOut, bytes: summary.bytes, pulls: summary.pulls, pullsPlanned: planned.pulls, ...(planned.atLeast ? { pullsPlannedAtLeast: true } : {}), durationMs: summary.finishedAt - startedAt };
-  if (summary.ok) log.info(fields, `task done: ${summary.copied} copied, ${summary.upToDate} up to date, ${summary.failed} failed`);
-  else log.error(fields, `task had errors: ${summary.copied} copied, ${summary.upToDate} up to date, ${summary.failed} failed`);
-  bus.emit({ type: 'task-finished', summary });
+  emit({ type: 'task-finished', summary });
   return summary;
 }
 
@@ -95,13 +102,16 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
 interface RunContext {
   task: TaskConfig;
   deps: TaskRunnerDeps;
+  /** to the bus, through this run's projection */
+  emit: (e: SyncEvent) => void;
   src: RegistryClient;
   dst: RegistryClient;
-  summary: TaskRunSummary;
+  /** this run as its projection counts it */
+  thisRun: RunInProgress;
   log: Logger;
   signal: AbortSignal | undefined;
   copies: WorkQueue;
-  /** records an image's outcome: summary counts, its log line, the image-finished event */
+  /** records an image's outcome: its log line, the image-finished event */
   finish: Finish;
   /** pulls planned (corrected as manifests are read) */
   tally: PullTally;
@@ -113,21 +123,15 @@ interface RunContext {
 
 /** A copy's count of pulls changed: once the plan is announced, the status page hears of it. */
 function revised(run: RunContext): void {
-  if (run.announced) run.deps.bus.emit({ type: 'task-pulls', task: run.task.name, pullsNeeded: run.tally.planned, ...(run.tally.atLeast ? { pullsEstimated: true } : {}) });
+  if (run.announced) run.emit({ type: 'task-pulls', task: run.task.name, pullsNeeded: run.tally.planned, ...(run.tally.atLeast ? { pullsEstimated: true } : {}) });
 }
 
 type Finish = (report: ImageReport, fields: Record<string, unknown>, message: string, level?: 'info' | 'error' | 'warn') => void;
 
-function finisher(summary: TaskRunSummary, log: Logger, deps: TaskRunnerDeps): Finish {
+function finisher(log: Logger, emit: (e: SyncEvent) => void): Finish {
   return (report, fields, message, level = 'info') => {
-    if (report.action === 'copied') summary.copied++;
-    else if (report.action === 'up-to-date') summary.upToDate++;
-    else if (report.action === 'failed') summary.failed++;
-    else summary.skipped++;
-    summary.bytes += report.bytes;
-    summary.pulls += report.pulls;
     log[level]({ source: report.source, target: report.target, ...fields }, message);
-    deps.bus.emit({ type: 'image-finished', report });
+    emit({ type: 'image-finished', report });
   };
 }
 
@@ -137,14 +141,13 @@ function finisher(summary: TaskRunSummary, log: Logger, deps: TaskRunnerDeps): F
  */
 function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atLeast: boolean } {
   const { task, deps, src, log, tally } = run;
-  const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
-  const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
+  const budget: BudgetSnapshot | undefined = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
   const pulls = tally.planned;
-  deps.bus.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: pulls, ...(tally.atLeast ? { pullsEstimated: true } : {}), ...(budget ? { budget } : {}) });
+  run.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: pulls, ...(tally.atLeast ? { pullsEstimated: true } : {}), filteredOut: totals.filteredOut, ...(budget ? { budget } : {}) });
   run.announced = true;
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
-    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.summary.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
+    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.thisRun.counts.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
     `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls${left}`,
   );
   return { pulls, atLeast: tally.atLeast };
@@ -153,7 +156,7 @@ function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atL
 function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: number } | { error: FailureInfo }): void {
   const from = m.from.kind === 'plain' ? m.from.repository : `regex:${m.from.matcher.pattern}`;
   if ('error' in resolved) {
-    run.summary.failed++;
+    run.emit({ type: 'listing-failed', task: run.task.name, mapping: m.index, what: 'mapping', source: from, error: resolved.error.message, ...(resolved.error.code ? { code: resolved.error.code } : {}) });
     run.log.error({ mapping: m.index, from, code: resolved.error.code }, `mapping failed: cannot list the source's repositories: ${resolved.error.message}`);
   } else run.log.info({ mapping: m.index, from, repositories: resolved.count }, 'mapping');
 }
@@ -162,7 +165,8 @@ function mappingResolved(run: RunContext, m: MappingConfig, resolved: { count: n
 async function dispatchRepository(run: RunContext, r: RepositoryWork): Promise<void> {
   const { task, log, finish } = run;
   if (r.error || !r.plan) {
-    run.summary.failed++;
+    const code = r.error?.code;
+    run.emit({ type: 'listing-failed', task: task.name, mapping: r.mapping.index, what: 'repository', source: formatReference(r.source), error: r.error?.message ?? 'unknown error', ...(code ? { code } : {}) });
     log.error({ repository: r.source.repository, code: r.error?.code }, `repository failed: cannot list its tags: ${r.error?.message ?? 'unknown error'}`);
     return;
   }
@@ -209,12 +213,12 @@ async function copyOne(
   const mapping = r.mapping;
   const srcRef = a.ref.kind === 'tag' ? withTag(srcRepo, a.ref.tag) : withDigest(srcRepo, a.ref.digest as Digest);
   const dstRef = a.ref.kind === 'tag' ? withTag(dstRepo, a.ref.tag) : a.ref.tag ? withTag(dstRepo, a.ref.tag) : withDigest(dstRepo, a.ref.digest as Digest);
-  deps.bus.emit({ type: 'image-started', task: task.name, source, target });
+  run.emit({ type: 'image-started', task: task.name, mapping: mapping.index, source, target });
   const blobLog = deps.logger.child({ task: task.name, target });
   // source manifest GETs so far: a copy that fails or is stopped has spent them too (Docker Hub counted them)
   let gets = 0;
   const events = (event: CopyEvent): void => {
-    deps.bus.emit({ type: 'copy', task: task.name, source, target, event });
+    run.emit({ type: 'copy', task: task.name, mapping: mapping.index, source, target, event });
     if (event.type === 'manifest-fetched') gets++;
     else if (event.type === 'pulls-known') {
       if (tally.known(entry, event.pulls)) revised(run);

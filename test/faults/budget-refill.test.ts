@@ -11,7 +11,9 @@ import { silentLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/clock.js';
 import { StatusStore } from '../../src/server/status-store.js';
 import { createRuntime } from '../../src/sync/runtime.js';
-import { SyncEventBus, type BudgetSnapshot, type SyncEvent } from '../../src/sync/run-events.js';
+import type { BudgetSnapshot } from '../../src/registry/budget/budget-state.js';
+import { isBudgetEvent, SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
+import { RunProjection } from '../../src/sync/run-projection.js';
 import { tagsOf } from '../cli/helpers.js';
 import { hubLimitHooks } from '../harness/faults.js';
 import { makeImage, pushImage } from '../harness/images.js';
@@ -45,12 +47,11 @@ tasks:
   const { config } = parseConfig(yaml, 'refill.yaml');
   const bus = new SyncEventBus();
   const events: SyncEvent[] = [];
-  const store = new StatusStore(() => Date.now());
-  store.attach(bus);
-  let pausedStatus: BudgetSnapshot | undefined;
+  const store = new StatusStore(new RunProjection(bus));
+  let pausedStatus: Omit<BudgetSnapshot, 'waiting' | 'exhausted'> | undefined;
   bus.on((e) => {
     events.push(e);
-    if (e.type === 'budget' && e.snapshot.nextCheckAtMs !== undefined) pausedStatus ??= store.snapshot().budgets[0];
+    if (isBudgetEvent(e) && e.budget.nextCheckAtMs !== undefined) pausedStatus ??= store.snapshot().budgets[0];
   });
   // one copy at a time: the third GET meets the spent budget (a pause at the reserve of 0, not a 429)
   const rt = createRuntime(config, { logger: silentLogger, clock: systemClock, bus, imageConcurrency: 1, budgetRecheck: { firstMs: 1000, maxMs: 1000 } });
@@ -65,9 +66,9 @@ tasks:
   const until = pausedStatus.waitingUntilMs as number;
   const next = pausedStatus.nextCheckAtMs as number;
   assert.ok(until - next > 3_600_000, `the next check (${next}) comes hours before the announced window ends (${until})`);
-  const budgets = events.flatMap((e) => (e.type === 'budget' ? [e.snapshot] : []));
-  const resumed = budgets.at(-1);
-  assert.equal(resumed?.waitingUntilMs, undefined, 'the last budget event is the resumption');
+  const resumed = events.filter(isBudgetEvent).at(-1);
+  assert.equal(resumed?.type, 'budget-resume', 'the last budget event is the resumption');
+  assert.equal(resumed?.budget.waitingUntilMs, undefined, 'and shows no wait');
   // the window rolls: a pull leaves it at a time, so ferry may pause again after one more pull
   const waits = store.snapshot().budgets[0]?.waits ?? 0;
   assert.ok(waits >= 1, 'paused at least once');

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { attachRunReport, type RunReport } from '../../src/report/run-report.js';
 import { formatBytes, formatDuration, formatTaskSummary } from '../../src/report/summary.js';
 import { SyncEventBus } from '../../src/sync/run-events.js';
+import { RunProjection } from '../../src/sync/run-projection.js';
 import { D1, emitRun, image, summary } from '../server/synthetic.js';
 
 function recorder(): { lines: { level: string; obj: object; msg: string | undefined }[]; logger: import('../../src/log/logger.js').Logger } {
@@ -25,7 +26,7 @@ describe('task summary line', () => {
   test('copied, up to date, failed, bytes, duration, pulls', () => {
     const s = summary('hub', 0, 65_000, [image('hub', 0, 'copied', { bytes: 48_213_000 }), image('hub', 1, 'up-to-date'), image('hub', 2, 'failed')]);
     assert.equal(formatTaskSummary(s), 'task hub: 1 copied, 1 up to date, 1 failed, 48.2 MB, 1m05s, 1 pull');
-    const w = summary('hub', 0, 900, [image('hub', 3, 'waiting')], { error: 'source listing failed: unauthorized' });
+    const w = summary('hub', 0, 900, [image('hub', 3, 'skipped')], { error: 'source listing failed: unauthorized' });
     assert.equal(formatTaskSummary(w), 'task hub: 0 copied, 0 up to date, 0 failed, 1 skipped, 0 B, 900ms, 0 pulls; source listing failed: unauthorized');
   });
 });
@@ -36,7 +37,7 @@ describe('run report', () => {
     const file = join(dir, 'sub', 'report.json');
     const bus = new SyncEventBus();
     const { lines, logger } = recorder();
-    const rep = attachRunReport({ bus, file, logger, logSummaries: true, now: () => Date.UTC(2025, 0, 2) });
+    const rep = attachRunReport({ projection: new RunProjection(bus), file, logger, logSummaries: true, now: () => Date.UTC(2025, 0, 2) });
     emitRun(bus, 'hub', Date.UTC(2025, 0, 1, 10), Date.UTC(2025, 0, 1, 10, 1), [
       image('hub', 0, 'copied', { durationMs: 4200 }),
       image('hub', 1, 'failed', { mapping: 2 }),
@@ -94,7 +95,7 @@ describe('run report', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-report-'));
     const file = join(dir, 'report.json');
     const bus = new SyncEventBus();
-    const rep = attachRunReport({ bus, file, now: () => 0 });
+    const rep = attachRunReport({ projection: new RunProjection(bus), file, now: () => 0 });
     const many = Array.from({ length: 3000 }, (_, i) => image('big', i, i % 7 === 0 ? 'failed' : 'up-to-date', { reason: i % 7 === 0 ? `bad "quote" ✗ ${i}` : 'already up to date' }));
     emitRun(bus, 'big', 0, 10, many);
     emitRun(bus, 'empty', 0, 1, []);
@@ -114,7 +115,7 @@ describe('run report', () => {
     const { lines, logger } = recorder();
     const dir = await mkdtemp(join(tmpdir(), 'ferry-report-'));
     await writeFile(join(dir, 'a-file'), 'x');
-    const rep = attachRunReport({ bus, file: join(dir, 'a-file', 'report.json'), logger });
+    const rep = attachRunReport({ projection: new RunProjection(bus), file: join(dir, 'a-file', 'report.json'), logger });
     emitRun(bus, 'hub', 0, 1, [image('hub', 0, 'copied')]);
     await rep.close();
     assert.ok(lines.some((l) => l.level === 'error' && l.msg === 'cannot write the run report'));
@@ -128,7 +129,7 @@ describe('run report', () => {
     // the names an attacker could predict: the old `<file>.<pid>.tmp` and friends
     for (const name of [`report.json.${process.pid}.tmp`, 'report.json.tmp', '.report.json.tmp']) await symlink(victim, join(dir, name));
     const bus = new SyncEventBus();
-    const rep = attachRunReport({ bus, file, now: () => 0 });
+    const rep = attachRunReport({ projection: new RunProjection(bus), file, now: () => 0 });
     emitRun(bus, 'hub', 0, 1, [image('hub', 0, 'copied')]);
     emitRun(bus, 'hub', 1, 2, [image('hub', 0, 'up-to-date')]);
     await rep.close();
@@ -141,7 +142,7 @@ describe('run report', () => {
 
   test('reasons and errors from registries reach the report as one line without control characters', () => {
     const bus = new SyncEventBus();
-    const rep = attachRunReport({ bus, now: () => 0 });
+    const rep = attachRunReport({ projection: new RunProjection(bus), now: () => 0 });
     const hostile = 'HTTP 500 \u001b[2Jboom\nforged: line\u202e';
     const failed = image('hub', 0, 'failed', { reason: hostile });
     bus.emit({ type: 'task-started', task: 'hub', at: 0 });

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { request } from 'undici';
 import { parseListenAddress } from '../../src/server/http-server.js';
 import { METRIC } from '../../src/server/metrics.js';
-import { emitRun, image } from './synthetic.js';
+import { budgetEvent, emitRun, image } from './synthetic.js';
 import { parseMetrics, startOps } from './ops.js';
 
 async function get(url: string, method: 'GET' | 'HEAD' | 'POST' = 'GET'): Promise<{ status: number; type: string; body: string; headers: Record<string, unknown> }> {
@@ -45,10 +45,10 @@ describe('ops HTTP server', () => {
     bus.emit({ type: 'config-loaded', file: 'c.yaml', tasks: ['hub', 'idle-task'] });
     bus.emit({ type: 'scheduler-started' });
     emitRun(bus, 'hub', 1_700_000_000_000, 1_700_000_042_000, [image('hub', 0, 'copied'), image('hub', 1, 'copied'), image('hub', 2, 'up-to-date'), image('hub', 3, 'failed')]);
-    emitRun(bus, 'hub', 1_700_000_100_000, 1_700_000_103_000, [image('hub', 0, 'up-to-date'), image('hub', 4, 'waiting')]);
-    bus.emit({ type: 'budget', snapshot: { registry: 'docker.io', identity: 'robot', limit: 200, remaining: 57, reserve: 10, waitingUntilMs: 1 } });
+    emitRun(bus, 'hub', 1_700_000_100_000, 1_700_000_103_000, [image('hub', 0, 'up-to-date'), image('hub', 4, 'skipped')]);
+    bus.emit(budgetEvent({ registry: 'docker.io', identity: 'robot', limit: 200, remaining: 57, reserve: 10, waitingUntilMs: 1 }));
     bus.emit({ type: 'task-started', task: 'hub', at: 1 });
-    bus.emit({ type: 'image-started', task: 'hub', source: 'a', target: 'b' });
+    bus.emit({ type: 'image-started', task: 'hub', mapping: 0, source: 'a', target: 'b' });
     const r = await get(`${url}/metrics`);
     assert.equal(r.status, 200);
     assert.match(r.type, /^text\/plain; version=0\.0\.4/);
@@ -122,7 +122,7 @@ describe('ops HTTP server', () => {
     const { createMetrics } = await import('../../src/server/metrics.js');
     const { silentLogger } = await import('../../src/log/logger.js');
     await assert.rejects(
-      startOpsServer({ listen: `127.0.0.1:${a.server.port}`, bus: a.bus, store: new StatusStore(), metrics: createMetrics({ processMetrics: false }), logger: silentLogger }),
+      startOpsServer({ listen: `127.0.0.1:${a.server.port}`, store: new StatusStore(a.projection), metrics: createMetrics(a.projection, { processMetrics: false }), logger: silentLogger }),
       /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/,
     );
   });

@@ -12,13 +12,12 @@ import { silentLogger } from '../../src/log/logger.js';
 import { hostAllowed, startOpsServer, tokenMatches, type OpsServerOptions } from '../../src/server/http-server.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { setupOperations } from '../../src/server/operations.js';
-import { StatusStore } from '../../src/server/status-store.js';
 import { SyncEventBus } from '../../src/sync/run-events.js';
-import { image, summary } from './synthetic.js';
+import { image, projected, summary } from './synthetic.js';
 
 async function start(o: Partial<OpsServerOptions> = {}) {
-  const bus = new SyncEventBus();
-  const server = await startOpsServer({ listen: '127.0.0.1:0', bus, store: new StatusStore(), metrics: createMetrics(), logger: silentLogger, ...o });
+  const { bus, projection, store } = projected();
+  const server = await startOpsServer({ listen: '127.0.0.1:0', store, metrics: createMetrics(projection), logger: silentLogger, ...o });
   after(() => server.close());
   return { bus, server, port: server.port };
 }
@@ -103,7 +102,7 @@ describe('ops server hardening', () => {
     const hostile = `HTTP 500 \u001b[2J\u001b[31mfake\nlevel=error msg="forged"\r\n\u202eevil ${'x'.repeat(2000)}`;
     const failed = image('hub', 0, 'failed', { reason: hostile });
     bus.emit({ type: 'task-started', task: 'hub', at: 0 });
-    bus.emit({ type: 'image-started', task: 'hub', source: failed.source, target: failed.target });
+    bus.emit({ type: 'image-started', task: 'hub', mapping: 0, source: failed.source, target: failed.target });
     bus.emit({ type: 'image-finished', report: failed });
     bus.emit({ type: 'task-finished', summary: summary('hub', 0, 1, [failed], { error: `listing failed: ${hostile}` }) });
     bus.emit({ type: 'task-skipped', task: 'hub', reason: `busy\n${hostile}` });

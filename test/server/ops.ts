@@ -5,9 +5,11 @@ import { startOpsServer, type OpsServer } from '../../src/server/http-server.js'
 import { createMetrics, type FerryMetrics } from '../../src/server/metrics.js';
 import { StatusStore } from '../../src/server/status-store.js';
 import { SyncEventBus } from '../../src/sync/run-events.js';
+import { RunProjection } from '../../src/sync/run-projection.js';
 
 export interface Ops {
   bus: SyncEventBus;
+  projection: RunProjection;
   store: StatusStore;
   metrics: FerryMetrics;
   server: OpsServer;
@@ -16,11 +18,12 @@ export interface Ops {
 
 export async function startOps(): Promise<Ops> {
   const bus = new SyncEventBus();
-  const store = new StatusStore();
-  const metrics = createMetrics();
-  const server = await startOpsServer({ listen: '127.0.0.1:0', bus, store, metrics, logger: silentLogger });
+  const projection = new RunProjection(bus);
+  const store = new StatusStore(projection);
+  const metrics = createMetrics(projection);
+  const server = await startOpsServer({ listen: '127.0.0.1:0', store, metrics, logger: silentLogger });
   after(() => server.close());
-  return { bus, store, metrics, server, url: `http://${server.address}` };
+  return { bus, projection, store, metrics, server, url: `http://${server.address}` };
 }
 
 /** Parses the Prometheus text format into `name{labels} → value` (labels sorted as prom-client writes them). */

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { emitRun, image } from './synthetic.js';
+import { budgetEvent, emitRun, image } from './synthetic.js';
 import { startOps } from './ops.js';
 
 const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
@@ -36,7 +36,7 @@ describe('status page in Chromium', () => {
     bus.emit({ type: 'config-loaded', file: '/config.yaml', tasks: ['docker-hub', 'quay-mirror', evil] });
     bus.emit({ type: 'scheduler-started' });
     bus.emit({ type: 'task-scheduled', task: 'docker-hub', nextRunAt: now + 3_600_000 });
-    bus.emit({ type: 'budget', snapshot: { registry: 'docker.io', identity: 'ferrybot', limit: 200, remaining: 143, windowSeconds: 21600, reserve: 20 } });
+    bus.emit(budgetEvent({ registry: 'docker.io', identity: 'ferrybot', limit: 200, remaining: 143, windowSeconds: 21600, reserve: 20 }));
     emitRun(bus, 'docker-hub', now - 95_000, now - 60_000, [
       image('docker-hub', 0, 'copied'),
       image('docker-hub', 1, 'up-to-date'),
@@ -66,7 +66,7 @@ describe('status page in Chromium', () => {
 
     // new events: the page refreshes itself
     bus.emit({ type: 'task-started', task: 'quay-mirror', at: Date.now() });
-    bus.emit({ type: 'image-started', task: 'quay-mirror', source: 'quay.io/prometheus/node-exporter:v1.8.0', target: 'harbor.example/quay/node-exporter:v1.8.0' });
+    bus.emit({ type: 'image-started', task: 'quay-mirror', mapping: 0, source: 'quay.io/prometheus/node-exporter:v1.8.0', target: 'harbor.example/quay/node-exporter:v1.8.0' });
     await page.locator('section[data-task="quay-mirror"] .state', { hasText: 'running' }).waitFor({ timeout: 10_000 });
     assert.match((await page.locator('section[data-task="quay-mirror"] table.inflight').textContent()) ?? '', /node-exporter:v1\.8\.0/);
     await page.locator('#summary', { hasText: '1 copies in flight' }).waitFor({ timeout: 10_000 });

@@ -1,16 +1,14 @@
 /** The status store, fed with synthetic sync events and a fake clock. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { StatusStore } from '../../src/server/status-store.js';
+import type { StatusStore } from '../../src/server/status-store.js';
 import type { CopyEvent } from '../../src/sync/events.js';
-import { SyncEventBus } from '../../src/sync/run-events.js';
-import { D1, emitRun, image } from './synthetic.js';
+import type { SyncEventBus } from '../../src/sync/run-events.js';
+import { budgetEvent, D1, emitRun, image, projected } from './synthetic.js';
 
 function setup(): { bus: SyncEventBus; store: StatusStore; clock: { t: number } } {
   const clock = { t: 1_700_000_000_000 };
-  const store = new StatusStore(() => clock.t);
-  const bus = new SyncEventBus();
-  store.attach(bus);
+  const { bus, store } = projected(() => clock.t);
   return { bus, store, clock };
 }
 
@@ -47,7 +45,7 @@ describe('status store', () => {
       image('hub', 0, 'copied'),
       image('hub', 1, 'up-to-date'),
       image('hub', 2, 'failed', { mapping: 1 }),
-      image('hub', 3, 'waiting', { mapping: 1, reason: 'waiting for Docker Hub budget' }),
+      image('hub', 3, 'skipped', { mapping: 1, reason: 'stopped before the copy finished (the tag was not written)' }),
     ];
     emitRun(bus, 'hub', 1000, 4000, reports);
     const t = store.snapshot().tasks[0]!;
@@ -59,8 +57,8 @@ describe('status store', () => {
     assert.equal(r.durationMs, 3000);
     assert.deepEqual([r.copied, r.upToDate, r.failed, r.skipped, r.bytes, r.pulls], [1, 1, 1, 1, 1000, 1]);
     assert.deepEqual(r.mappings, [
-      { mapping: 0, copied: 1, upToDate: 1, failed: 0, skipped: 0, waiting: 0, bytes: 1000 },
-      { mapping: 1, copied: 0, upToDate: 0, failed: 1, skipped: 0, waiting: 1, bytes: 0 },
+      { mapping: 0, copied: 1, upToDate: 1, failed: 0, skipped: 0, bytes: 1000 },
+      { mapping: 1, copied: 0, upToDate: 0, failed: 1, skipped: 1, bytes: 0 },
     ]);
     assert.deepEqual(r.errors, [
       { mapping: 1, source: 'docker.io/library/busybox:1.2', target: 'harbor.example/mirror/busybox:1.2', message: 'denied: requested access to the resource is denied', code: 'DENIED' },
@@ -78,9 +76,9 @@ describe('status store', () => {
     bus.emit({ type: 'task-planned', task: 'hub', images: 2, toCopy: 2, pullsNeeded: 2 });
     const src = 'docker.io/library/redis:7';
     const dst = 'harbor.example/mirror/redis:7';
-    bus.emit({ type: 'image-started', task: 'hub', source: src, target: dst });
+    bus.emit({ type: 'image-started', task: 'hub', mapping: 0, source: src, target: dst });
     const copy = (event: CopyEvent): void =>
-      bus.emit({ type: 'copy', task: 'hub', source: src, target: dst, event });
+      bus.emit({ type: 'copy', task: 'hub', mapping: 0, source: src, target: dst, event });
     copy({ type: 'blob-started', digest: D1, size: 4000, repository: 'mirror/redis' });
     copy({ type: 'blob-progress', digest: D1, bytes: 1500, size: 4000 });
     let s = store.snapshot();
@@ -103,9 +101,9 @@ describe('status store', () => {
     const { bus, store, clock } = setup();
     const b = { registry: 'docker.io', identity: 'anonymous', limit: 100, remaining: 40, windowSeconds: 21600, reserve: 10 };
     bus.emit({ type: 'task-started', task: 'hub', at: 1 });
-    bus.emit({ type: 'task-planned', task: 'hub', images: 1, toCopy: 1, pullsNeeded: 1, budget: b });
-    bus.emit({ type: 'budget', snapshot: { ...b, remaining: 10, waitingUntilMs: clock.t + 60_000 } });
-    bus.emit({ type: 'budget', snapshot: { ...b, remaining: 10, waitingUntilMs: clock.t + 60_000 } });
+    bus.emit({ type: 'task-planned', task: 'hub', images: 1, toCopy: 1, pullsNeeded: 1, budget: { ...b, waiting: 0, exhausted: false } });
+    bus.emit(budgetEvent({ ...b, remaining: 10, waitingUntilMs: clock.t + 60_000 }));
+    bus.emit(budgetEvent({ ...b, remaining: 10, waitingUntilMs: clock.t + 60_000 }));
     bus.emit({ type: 'task-skipped', task: 'hub', reason: 'previous run still going' });
     const s = store.snapshot();
     assert.equal(s.budgets.length, 1);

@@ -5,22 +5,24 @@ import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { FakeClock } from '../../src/clock.js';
 import { budgetFor } from '../../src/sync/registry-pool.js';
-import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
+import { isBudgetEvent, SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
+import { RunProjection } from '../../src/sync/run-projection.js';
+import { attachRunLog } from '../../src/sync/run-log.js';
 import { StatusStore } from '../../src/server/status-store.js';
 
-test('pull-budget waits reach the bus as budget events, so the status page and metrics show them', () => {
+test('pull-budget waits reach the bus as typed budget events, so the status page and metrics show them', () => {
   const clock = new FakeClock(1_000_000);
   const bus = new SyncEventBus();
   const seen: SyncEvent[] = [];
   bus.on((e) => seen.push(e));
-  const store = new StatusStore(() => clock.now());
-  store.attach(bus);
+  const store = new StatusStore(new RunProjection(bus, () => clock.now()));
   const budget = budgetFor({ registries: {} } as unknown as FerryConfig, silentLogger, clock, bus);
   budget.exhausted('docker.io', 'anonymous', undefined, 'HTTP 429 pull rate limit');
-  const ev = seen.find((e) => e.type === 'budget');
-  assert.ok(ev && ev.type === 'budget');
-  assert.equal(ev.snapshot.registry, 'docker.io');
-  assert.ok(ev.snapshot.waitingUntilMs !== undefined && ev.snapshot.waitingUntilMs > clock.now(), 'the wait and when it ends are visible');
+  const ev = seen.find(isBudgetEvent);
+  assert.ok(ev && ev.type === 'budget-exhausted');
+  assert.equal(ev.reason, 'HTTP 429 pull rate limit');
+  assert.equal(ev.budget.registry, 'docker.io');
+  assert.ok(ev.budget.waitingUntilMs !== undefined && ev.budget.waitingUntilMs > clock.now(), 'the wait and when it ends are visible');
   const status = JSON.stringify(store.snapshot());
   assert.match(status, /docker\.io/);
 });
@@ -28,14 +30,14 @@ test('pull-budget waits reach the bus as budget events, so the status page and m
 test('a pause re-checked three times is one wait for /status and metrics; /status and the log say when the next check is', async () => {
   const clock = new FakeClock(0);
   const bus = new SyncEventBus();
-  const store = new StatusStore(() => clock.now());
-  store.attach(bus);
-  const metrics = createMetrics({ processMetrics: false });
-  const detach = metrics.attach(bus);
+  const projection = new RunProjection(bus, () => clock.now());
+  const store = new StatusStore(projection);
+  const metrics = createMetrics(projection, { processMetrics: false });
   const lines: string[] = [];
   const record = (_: object, msg?: string): void => void lines.push(msg ?? '');
   const logger: Logger = { trace: record, debug: record, info: record, warn: record, error: record, child: () => logger };
-  const budget = budgetFor({ registries: {} } as unknown as FerryConfig, logger, clock, bus);
+  attachRunLog(bus, logger);
+  const budget = budgetFor({ registries: {} } as unknown as FerryConfig, silentLogger, clock, bus);
   const headers = (remaining: number) => ({ 'ratelimit-limit': '200;w=21600', 'ratelimit-remaining': `${remaining};w=21600` });
   budget.observe({ registry: 'docker.io', method: 'GET', kind: 'manifest', url: 'https://r/v2/x/manifests/1', status: 200, headers: headers(0) });
   let checks = 0;
@@ -56,5 +58,5 @@ test('a pause re-checked three times is one wait for /status and metrics; /statu
   assert.equal(store.snapshot().budgets[0]?.waits, 1);
   assert.equal(store.snapshot().budgets[0]?.nextCheckAtMs, undefined);
   assert.match(await metrics.render(), /ferry_pull_budget_waits_total\{registry="docker.io",identity="anonymous"\} 1\n/);
-  detach();
+  metrics.detach();
 });

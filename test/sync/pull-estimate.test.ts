@@ -14,6 +14,7 @@ import { StatusStore } from '../../src/server/status-store.js';
 import { PullTally } from '../../src/sync/pull-tally.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
+import { RunProjection } from '../../src/sync/run-projection.js';
 import { makeImage, makeIndex, pushImage } from '../harness/images.js';
 import { proxy, registry } from '../engine/helpers.js';
 
@@ -55,8 +56,7 @@ test('a run corrects its planned pulls as indexes are read; status and summary s
   const bus = new SyncEventBus();
   const events: SyncEvent[] = [];
   bus.on((e) => events.push(e));
-  const store = new StatusStore(() => Date.now());
-  store.attach(bus);
+  const store = new StatusStore(new RunProjection(bus));
   let during: ReturnType<StatusStore['snapshot']>['tasks'][number]['currentRun'];
   bus.on((e) => {
     if (e.type === 'image-finished') during = store.snapshot().tasks[0]?.currentRun;
@@ -86,15 +86,16 @@ test('a run corrects its planned pulls as indexes are read; status and summary s
 });
 
 test('status store: corrections update the current run; spent pulls add up as images finish', () => {
-  const store = new StatusStore(() => 1_000);
-  store.apply({ type: 'task-started', task: 't', at: 1_000 });
-  store.apply({ type: 'task-planned', task: 't', images: 2, toCopy: 2, pullsNeeded: 3, pullsEstimated: true });
+  const bus = new SyncEventBus();
+  const store = new StatusStore(new RunProjection(bus, () => 1_000));
+  bus.emit({ type: 'task-started', task: 't', at: 1_000 });
+  bus.emit({ type: 'task-planned', task: 't', images: 2, toCopy: 2, pullsNeeded: 3, pullsEstimated: true });
   assert.deepEqual(store.snapshot().tasks[0]?.currentRun?.planned, { images: 2, toCopy: 2, pullsNeeded: 3, pullsEstimated: true });
-  store.apply({ type: 'task-pulls', task: 't', pullsNeeded: 5 });
-  store.apply({ type: 'image-finished', report: { task: 't', mapping: 0, source: 's:1', target: 't:1', action: 'copied', bytes: 1, durationMs: 1, pulls: 4 } });
+  bus.emit({ type: 'task-pulls', task: 't', pullsNeeded: 5 });
+  bus.emit({ type: 'image-finished', report: { task: 't', mapping: 0, source: 's:1', target: 't:1', action: 'copied', bytes: 1, durationMs: 1, pulls: 4 } });
   const run = store.snapshot().tasks[0]?.currentRun;
   assert.deepEqual([run?.planned, run?.pullsSpent], [{ images: 2, toCopy: 2, pullsNeeded: 5 }, 4]);
-  store.apply({ type: 'task-finished', summary: { task: 't', startedAt: 1_000, finishedAt: 2_000, copied: 1, upToDate: 0, failed: 0, skipped: 1, bytes: 1, pulls: 4, pullsPlanned: 5, pullsPlannedAtLeast: true, ok: true } });
+  bus.emit({ type: 'task-finished', summary: { task: 't', startedAt: 1_000, finishedAt: 2_000, copied: 1, upToDate: 0, failed: 0, skipped: 1, bytes: 1, pulls: 4, pullsPlanned: 5, pullsPlannedAtLeast: true, ok: true } });
   const last = store.snapshot().tasks[0]?.lastRun;
   assert.deepEqual([last?.pulls, last?.pullsPlanned, last?.pullsPlannedAtLeast], [4, 5, true]);
   assert.match(formatTaskSummary({ task: 't', startedAt: 0, finishedAt: 1, copied: 1, upToDate: 0, failed: 0, skipped: 1, bytes: 0, pulls: 4, pullsPlanned: 5, pullsPlannedAtLeast: true, ok: true }), /4 pulls \(planned: at least 5\)$/);

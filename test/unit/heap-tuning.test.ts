@@ -15,6 +15,7 @@ function recorder(): { set: (f: string) => void; flags: string[] } {
 const blob = (task: string, type: 'blob-started' | 'blob-progress' = 'blob-started'): SyncEvent => ({
   type: 'copy',
   task,
+  mapping: 0,
   source: 's/a:1',
   target: 't/a:1',
   event: type === 'blob-started' ? { type, digest: 'sha256:00', size: 1, repository: 't/a' } : { type, digest: 'sha256:00', bytes: 1, size: 2 },

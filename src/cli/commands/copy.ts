@@ -8,6 +8,7 @@ import { MIN_LOW_SPEED_TIME_MS } from '../../registry/transport/low-speed.js';
 import { copyImage } from '../../sync/copy-image.js';
 import type { CopyEvent } from '../../sync/events.js';
 import { SyncEventBus } from '../../sync/run-events.js';
+import { RunProjection } from '../../sync/run-projection.js';
 import { attachProgress } from '../../progress/progress.js';
 import { EXIT } from '../exit-codes.js';
 import type { TransferEvents } from '../heap-tuning.js';
@@ -70,14 +71,14 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   const src = await connectFromFlags(srcRef.registry, values, 'src-', logger, values['src-creds'] ?? values.screds, lowSpeed);
   const dst = await connectFromFlags(dstRef.registry, values, 'dest-', logger, values['dest-creds'] ?? values.dcreds, lowSpeed);
   // live progress on a terminal (stderr); nothing when stderr is not a TTY
-  const bus = new SyncEventBus();
-  const stopProgress = attachProgress(bus, process.stderr);
+  const bus = new SyncEventBus({ logger });
+  const stopProgress = attachProgress(new RunProjection(bus), process.stderr);
   const stopHeapPhases = opts.heapPhases?.(bus);
   const [source, target] = [formatReference(srcRef), formatReference(dstRef)];
-  bus.emit({ type: 'image-started', task: 'copy', source, target });
+  bus.emit({ type: 'image-started', task: 'copy', mapping: 0, source, target });
   try {
     const events = (e: CopyEvent): void => {
-      bus.emit({ type: 'copy', task: 'copy', source, target, event: e });
+      bus.emit({ type: 'copy', task: 'copy', mapping: 0, source, target, event: e });
       if (e.type === 'blob-done') logger.debug({ digest: e.digest, size: e.size, outcome: e.outcome, from: e.from }, 'blob');
       else if (e.type === 'manifest-pushed') logger.debug({ repository: e.repository, reference: e.reference, digest: e.digest }, 'manifest pushed');
     };

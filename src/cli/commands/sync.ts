@@ -58,7 +58,7 @@ export async function syncCommand(argv: string[], deps: SyncCommandDeps): Promis
   logger.info({ version: VERSION }, `ferry ${VERSION}`);
   const initial = await loadForCli(file, strict, logger);
   if (!initial) return EXIT.failure;
-  const bus = deps.bus ?? new SyncEventBus();
+  const bus = deps.bus ?? new SyncEventBus({ logger });
   const stopHeapPhases = deps.heapPhases?.(bus);
   const ops = await setupOperations({
     bus,

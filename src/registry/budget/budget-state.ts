@@ -19,16 +19,26 @@ export interface BudgetSnapshot {
   /** while paused: when the pause began, and (while copies wait) when ferry re-reads the budget next (a free HEAD) */
   waitingSinceMs?: number;
   nextCheckAtMs?: number;
+  /** while paused: when the pause ends at the latest (epoch ms); `nextCheckAtMs` may end it sooner */
+  waitingUntilMs?: number;
   /** copies waiting for this budget now */
   waiting: number;
   exhausted: boolean;
 }
 
-export type BudgetEvent =
-  | { type: 'budget-wait'; registry: string; identity: string; remaining?: number; limit?: number; reserve: number; resumeAtMs: number; nextCheckAtMs?: number }
-  | { type: 'budget-check'; registry: string; identity: string; remaining?: number; resumeAtMs: number; nextCheckAtMs: number }
-  | { type: 'budget-resume'; registry: string; identity: string; waitedMs: number; remaining?: number }
-  | { type: 'budget-exhausted'; registry: string; identity: string; resumeAtMs: number; reason: string };
+/**
+ * What the budget does, as it happens; each event carries the budget as it stands after it (`budget`), so a
+ * subscriber needs nothing else. `budget-check`: a paused budget was re-read and is still short.
+ */
+export type BudgetEvent = { registry: string; identity: string; budget: BudgetSnapshot } & (
+  | { type: 'budget-wait'; remaining?: number; limit?: number; reserve: number; resumeAtMs: number; nextCheckAtMs?: number }
+  | { type: 'budget-check'; remaining?: number; resumeAtMs: number; nextCheckAtMs: number }
+  | { type: 'budget-resume'; waitedMs: number; remaining?: number }
+  | { type: 'budget-exhausted'; resumeAtMs: number; reason: string }
+);
+
+/** A budget event before the budget's snapshot is attached to it. */
+export type BudgetEventBody = BudgetEvent extends infer E ? (E extends unknown ? Omit<E, 'budget'> : never) : never;
 
 /** The reserve of a registry without `pull-reserve`: none. Pulls that fit in what Hub reports left never wait. */
 export const DEFAULT_RESERVE = 0;

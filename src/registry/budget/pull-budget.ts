@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import type { Exchange, ManifestGate, PullInfo } from '../client.js';
 import { parseRateLimit } from '../rate-limit.js';
 import { parseRetryAfter } from '../transport/retry.js';
-import { ANONYMOUS, DEFAULT_RESERVE, type BudgetEvent, type BudgetSnapshot, type BudgetState as State } from './budget-state.js';
+import { ANONYMOUS, DEFAULT_RESERVE, type BudgetEvent, type BudgetEventBody, type BudgetSnapshot, type BudgetState as State } from './budget-state.js';
 import { DEFAULT_RECHECK, recheckDelay, type BudgetProbe, type RecheckSchedule } from './recheck.js';
 
 export { ANONYMOUS, DEFAULT_RESERVE, type BudgetEvent, type BudgetSnapshot } from './budget-state.js';
@@ -28,6 +28,7 @@ export interface PullBudgetOptions {
   recheck?: RecheckSchedule;
   /** wait after a 429 when neither a window nor a reset time is known (default 15 min) */
   unknownWindowMs?: number;
+  /** waits, re-checks, resumptions and exhaustions, each with the budget as it stands after it (logged by the run's log) */
   onEvent?: (e: BudgetEvent) => void;
 }
 
@@ -110,8 +111,7 @@ export class PullBudget {
     if (s.exhaustedUntil === undefined || now >= s.exhaustedUntil) this.#newPause(s, now);
     s.exhaustedUntil = until;
     s.reported = 0;
-    this.#onEvent({ type: 'budget-exhausted', registry, identity, resumeAtMs: until, reason });
-    this.#logger.warn({ registry, identity, resumeAt: new Date(until).toISOString(), reason }, 'pull budget exhausted: manifest GETs wait for it to refill');
+    this.#emit(s, { type: 'budget-exhausted', registry, identity, resumeAtMs: until, reason });
     this.#notify(s);
   }
 
@@ -215,11 +215,10 @@ export class PullBudget {
 
   #paused(s: State, now: number, left: number | undefined, reserve: number, resumeAtMs: number): void {
     s.waitingSince = now;
-    const registry = s.registry;
     const next = s.nextCheckAt;
-    this.#onEvent({
+    this.#emit(s, {
       type: 'budget-wait',
-      registry,
+      registry: s.registry,
       identity: s.identity,
       ...(left !== undefined ? { remaining: left } : {}),
       ...(s.limit !== undefined ? { limit: s.limit } : {}),
@@ -227,11 +226,6 @@ export class PullBudget {
       resumeAtMs,
       ...(next !== undefined ? { nextCheckAtMs: next } : {}),
     });
-    const check = next !== undefined ? `next check ${new Date(next).toISOString()}, ` : '';
-    this.#logger.warn(
-      { registry, identity: s.identity, remaining: left, limit: s.limit, reserve, windowSeconds: s.windowSeconds, resumeAt: new Date(resumeAtMs).toISOString(), ...(next !== undefined ? { nextCheckAt: new Date(next).toISOString() } : {}) },
-      `pull budget of ${registry} ${left !== undefined && left > 0 ? 'at its reserve' : 'spent'}: manifest GETs paused (HEAD checks go on); ${check}resuming by ${new Date(resumeAtMs).toISOString()} at the latest`,
-    );
   }
 
   /** Re-reads a paused budget (one probe at a time, shared by every waiter), then schedules the next check. */
@@ -248,11 +242,7 @@ export class PullBudget {
       if (s.exhaustedUntil === undefined || s.waitingSince === undefined) return;
       s.nextCheckAt = Math.min(s.exhaustedUntil, now + recheckDelay(s.checks, this.#recheck));
       const remaining = s.reported === undefined ? undefined : Math.max(0, s.reported - s.pending);
-      this.#onEvent({ type: 'budget-check', registry: s.registry, identity: s.identity, ...(remaining !== undefined ? { remaining } : {}), resumeAtMs: s.exhaustedUntil, nextCheckAtMs: s.nextCheckAt });
-      this.#logger.info(
-        { registry: s.registry, identity: s.identity, remaining, nextCheckAt: new Date(s.nextCheckAt).toISOString(), resumeAt: new Date(s.exhaustedUntil).toISOString() },
-        `pull budget of ${s.registry} re-checked: ${remaining ?? '?'} left, still paused; next check ${new Date(s.nextCheckAt).toISOString()}`,
-      );
+      this.#emit(s, { type: 'budget-check', registry: s.registry, identity: s.identity, ...(remaining !== undefined ? { remaining } : {}), resumeAtMs: s.exhaustedUntil, nextCheckAtMs: s.nextCheckAt });
     })();
     await s.checking;
   }
@@ -264,8 +254,11 @@ export class PullBudget {
     s.nextCheckAt = undefined;
     s.checks = 0;
     const remaining = s.reported === undefined ? undefined : s.reported - s.pending;
-    this.#onEvent({ type: 'budget-resume', registry: s.registry, identity: s.identity, waitedMs, ...(remaining !== undefined ? { remaining } : {}) });
-    this.#logger.info({ registry: s.registry, identity: s.identity, waitedMs, remaining }, 'pull budget available again: manifest GETs resume');
+    this.#emit(s, { type: 'budget-resume', registry: s.registry, identity: s.identity, waitedMs, ...(remaining !== undefined ? { remaining } : {}) });
+  }
+
+  #emit(s: State, e: BudgetEventBody): void {
+    this.#onEvent({ ...e, budget: this.#snapshot(s) } as BudgetEvent);
   }
 
   #notify(s: State): void {
@@ -304,6 +297,7 @@ export class PullBudget {
       reserve: this.reserveFor(s.registry),
       ...(exhausted && s.pausedSince !== undefined ? { waitingSinceMs: s.pausedSince } : {}),
       ...(exhausted && s.waitingSince !== undefined && s.nextCheckAt !== undefined ? { nextCheckAtMs: s.nextCheckAt } : {}),
+      ...(exhausted ? { waitingUntilMs: s.exhaustedUntil } : {}),
       waiting: s.waiters,
       exhausted,
     };
