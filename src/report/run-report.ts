@@ -88,10 +88,6 @@ export function reportTaskHead(s: TaskRunSummary): ReportTaskHead {
   };
 }
 
-export function reportTask(s: TaskRunSummary, images: ImageReport[]): ReportTask {
-  return { ...reportTaskHead(s), images: images.map(reportImage) };
-}
-
 /** A task run as the reporter keeps it: the head, and its images as compact JSON lines in byte blocks. */
 interface StoredTask {
   head: ReportTaskHead;
