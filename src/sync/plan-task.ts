@@ -206,19 +206,17 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
   return { ...r, plan: planRepository({ filter, listed, sourceHeads, targetDigests, platforms: enginePlatforms(r.mapping.platform) }) };
 }
 
-/** Target registries (clients) that refused a tag listing (e.g. ECR without ecr:ListImages): not asked again. */
-const refusesTagList = new WeakSet<object>();
-
 /** The target's tags (none for a new repository); undefined when the listing failed (then every image asks by HEAD). */
 async function askTargetTags(r: ResolvedRepository, deps: PlanTaskDeps): Promise<ReadonlySet<string> | undefined> {
-  if (refusesTagList.has(deps.dst)) return undefined;
+  // a session whose listing was refused (e.g. ECR without ecr:ListImages) is not asked again
+  if (deps.dst.profile.refusesTagList) return undefined;
   try {
     return await targetTags(deps.dst, r.target.repository, deps.signal);
   } catch (e) {
     if (deps.signal?.aborted) throw e;
     const f = failureOf(e);
     const refused = isRefusal(e);
-    if (refused) refusesTagList.add(deps.dst);
+    if (refused) deps.dst.profile.refusesTagList = true;
     deps.dst.logger.debug(
       { registry: deps.dst.registry, repository: r.target.repository, code: f.code },
       `cannot list the target's tags, asking per tag${refused ? ' from now on' : ''}: ${f.message}`,
