@@ -3,6 +3,7 @@ import { FerryError, type ErrorContext } from '../errors.js';
 import type { Digest } from '../ref/digest.js';
 import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
+import type { RetryBudget } from './retry-budget.js';
 import { drain, hasUserinfo, header, redactUrl } from './transport/http.js';
 import { blobPath, uploadsPath } from './paths.js';
 
@@ -13,7 +14,7 @@ export async function headBlob(
   client: RegistryClient,
   repository: string,
   digest: Digest,
-  opts: { signal?: AbortSignal; push?: boolean } = {},
+  opts: { signal?: AbortSignal; push?: boolean; budget?: RetryBudget } = {},
 ): Promise<number | undefined> {
   const res = await client.send({
     method: 'HEAD',
@@ -23,6 +24,7 @@ export async function headBlob(
     followRedirects: true,
     context: { registry: client.registry, repository, digest },
     signal: opts.signal,
+    ...(opts.budget ? { budget: opts.budget } : {}),
   });
   await drain(res.body);
   if (res.status === 404) return undefined;
@@ -46,7 +48,7 @@ export async function openBlob(
   client: RegistryClient,
   repository: string,
   digest: Digest,
-  opts: { signal?: AbortSignal; offset?: number } = {},
+  opts: { signal?: AbortSignal; offset?: number; budget?: RetryBudget } = {},
 ): Promise<BlobStream> {
   const headers: Record<string, string> = {};
   if (opts.offset) headers.range = `bytes=${opts.offset}-`;
@@ -60,6 +62,7 @@ export async function openBlob(
     followRedirects: true,
     context: ctx,
     signal: opts.signal,
+    ...(opts.budget ? { budget: opts.budget } : {}),
   });
   if (res.status === 206) {
     const m = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
@@ -89,7 +92,7 @@ export async function mountBlob(
   repository: string,
   digest: Digest,
   from: string,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; budget?: RetryBudget } = {},
 ): Promise<{ mounted: true } | { mounted: false; location: string; chunkMin: number }> {
   const q = new URLSearchParams({ mount: digest, from });
   const res = await client.send({
@@ -101,6 +104,7 @@ export async function mountBlob(
     expect: [201, 202],
     context: { registry: client.registry, repository, digest },
     signal: opts.signal,
+    ...(opts.budget ? { budget: opts.budget } : {}),
   });
   await drain(res.body);
   if (res.status === 201) return { mounted: true };

@@ -4,6 +4,7 @@ import type { Digest } from '../ref/digest.js';
 import { repositoryScope } from './auth/scope.js';
 import { uploadLocation } from './blobs.js';
 import type { RegistryClient } from './client.js';
+import type { RetryBudget } from './retry-budget.js';
 import { drain, header } from './transport/http.js';
 import { uploadsPath } from './paths.js';
 
@@ -21,7 +22,7 @@ export interface UploadSession {
 
 const pushScope = (repo: string): string[] => [repositoryScope(repo, ['pull', 'push'])];
 
-export async function startUpload(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<UploadSession> {
+export async function startUpload(client: RegistryClient, repository: string, signal?: AbortSignal, budget?: RetryBudget): Promise<UploadSession> {
   const res = await client.send({
     method: 'POST',
     path: uploadsPath(repository),
@@ -30,6 +31,7 @@ export async function startUpload(client: RegistryClient, repository: string, si
     expect: [202],
     context: { registry: client.registry, repository },
     signal,
+    ...(budget ? { budget } : {}),
   });
   await drain(res.body);
   return uploadLocation(client, res, repository);
