@@ -23,7 +23,7 @@ export async function streamBlob(c: BlobCopyContext, desc: Descriptor, session: 
   const source = resumableSource({
     size: desc.size,
     open: async (offset) => {
-      const blob = await openBlob(c.src, c.srcRepo, desc.digest, { offset, signal: c.signal, budget });
+      const blob = await openBlob(c.src, { repository: c.srcRepo, digest: desc.digest }, { offset, signal: c.signal, budget });
       // A registry announcing another size than the descriptor's is wrong, not merely interrupted.
       if (blob.length !== undefined && blob.offset + blob.length !== desc.size) {
         await drain(blob.body);

@@ -117,7 +117,7 @@ function mountSources(c: BlobCopyContext, desc: Descriptor): string[] {
 async function mountFromAny(b: BlobCopy, sources: string[]): Promise<{ from: string } | { session: UploadSession | undefined }> {
   let session: UploadSession | undefined;
   for (const from of sources) {
-    const r = await mountBlob(b.dst, b.dstRepo, b.desc.digest, from, { signal: b.signal, budget: b.budget });
+    const r = await mountBlob(b.dst, { repository: b.dstRepo, digest: b.desc.digest }, from, { signal: b.signal, budget: b.budget });
     if (r.mounted) {
       if (session) await cancelUpload(b.dst, b.dstRepo, session.location);
       return { from };
@@ -165,7 +165,7 @@ async function transfer(b: BlobCopy, first: UploadSession | undefined): Promise<
   let slow = 0;
   let session = first;
   for (;;) {
-    session ??= await startUpload(c.dst, c.dstRepo, c.signal, b.budget);
+    session ??= await startUpload(c.dst, c.dstRepo, { signal: c.signal, budget: b.budget });
     const mode = c.dst.profile.needsChunks ? 'chunked' : c.uploadMode;
     let err: FerryError;
     try {

@@ -117,7 +117,7 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   const memoKey = head.digest && selection.kind === 'some' ? `${head.digest}|${describeSelection(selection)}` : undefined;
   const expected = selection.kind === 'all' ? head.digest : memoKey ? o.memo?.get(memoKey) : undefined;
   if (expected && !o.force) {
-    const have = selection.kind === 'all' && known.target.state !== 'unknown' ? knownDigest(known.target) : (await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true }))?.digest;
+    const have = selection.kind === 'all' && known.target.state !== 'unknown' ? knownDigest(known.target) : (await headManifest(dst, { repository: dstRef.repository, reference: dstReference }, 'push', { signal: o.signal }))?.digest;
     if (have === expected) {
       o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: head.digest, targetDigest: expected });
       return { ...result, sourceDigest: head.digest, targetDigest: expected, durationMs: dst.clock.now() - started };
@@ -148,7 +148,7 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   }
   if (selection.kind === 'some') {
     // A filtered copy whose memo was lost: the tag may already hold the selected content (unless the plan just saw it absent).
-    const current = known.target.state === 'absent' ? undefined : await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true });
+    const current = known.target.state === 'absent' ? undefined : await headManifest(dst, { repository: dstRef.repository, reference: dstReference }, 'push', { signal: o.signal });
     if (current?.digest === final.digest && !o.force) {
       if (memoKey) o.memo?.set(memoKey, final.digest);
       o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: top.digest, targetDigest: final.digest });
@@ -161,7 +161,7 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   } else {
     await copyBlobs(run, final);
   }
-  await putManifest(dst, dstRef.repository, dstReference, final, { signal: o.signal });
+  await putManifest(dst, { repository: dstRef.repository, reference: dstReference }, final, { signal: o.signal });
   o.events({ type: 'manifest-pushed', registry: dst.registry, repository: dstRef.repository, reference: dstReference, digest: final.digest, mediaType: final.mediaType });
   if (memoKey) o.memo?.set(memoKey, final.digest);
   result.action = 'copied';
@@ -178,7 +178,7 @@ async function sourceHead(run: Run, known: KnownSource): Promise<{ digest: Diges
     case 'by-reference':
       return { digest: undefined };
     case 'unknown':
-      return headManifest(run.src, run.srcRef.repository, referenceOf(run.srcRef), { signal: run.o.signal });
+      return headManifest(run.src, { repository: run.srcRef.repository, reference: referenceOf(run.srcRef) }, 'pull', { signal: run.o.signal });
   }
 }
 
@@ -196,7 +196,7 @@ function notFound(src: RegistryClient, srcRef: ImageRef, source: string): FerryE
 }
 
 async function fetchSource(run: Run, reference: string, expectDigest: Digest | undefined): Promise<Manifest> {
-  const m = await getManifest(run.src, run.srcRef.repository, reference, { signal: run.o.signal, ...(expectDigest ? { expectDigest } : {}) });
+  const m = await getManifest(run.src, { repository: run.srcRef.repository, reference }, { signal: run.o.signal, ...(expectDigest ? { expectDigest } : {}) });
   run.result.manifestGets++;
   run.o.events({ type: 'manifest-fetched', registry: run.src.registry, repository: run.srcRef.repository, digest: m.digest, mediaType: m.mediaType, size: m.bytes.byteLength });
   return m;
@@ -212,7 +212,7 @@ async function copyByDigest(run: Run, desc: Descriptor): Promise<void> {
 
 async function copyChild(run: Run, desc: Descriptor): Promise<void> {
   const { dst, dstRef, o } = run;
-  const have = await headManifest(dst, dstRef.repository, desc.digest, { signal: o.signal, push: true });
+  const have = await headManifest(dst, { repository: dstRef.repository, reference: desc.digest }, 'push', { signal: o.signal });
   if (have) return;
   const m = await fetchSource(run, desc.digest, desc.digest);
   if (m.kind === 'index') {
@@ -220,7 +220,7 @@ async function copyChild(run: Run, desc: Descriptor): Promise<void> {
   } else {
     await copyBlobs(run, m);
   }
-  await putManifest(dst, dstRef.repository, desc.digest, m, { signal: o.signal });
+  await putManifest(dst, { repository: dstRef.repository, reference: desc.digest }, m, { signal: o.signal });
   o.events({ type: 'manifest-pushed', registry: dst.registry, repository: dstRef.repository, reference: desc.digest, digest: m.digest, mediaType: m.mediaType });
 }
 

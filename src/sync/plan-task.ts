@@ -161,12 +161,12 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
     return { error: f.message, ...(f.code ? { code: f.code } : {}) };
   };
   const headSource = (ref: SelectedRef, key: string): Promise<void> =>
-    headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
+    headManifest(deps.src, { repository: r.source.repository, reference: sourceReference(ref) }, 'pull', { signal: deps.signal }).then(
       (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
       (e: unknown) => void sourceHeads.set(key, headFailure(e)),
     );
   const headTarget = (ref: SelectedRef, key: string): Promise<void> =>
-    headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
+    headManifest(deps.dst, { repository: r.target.repository, reference: targetReference(ref) }, 'push', { signal: deps.signal }).then(
       (t) => void targetDigests.set(key, t?.digest ?? null),
       (e: unknown) => void targetDigests.set(key, headFailure(e)),
     );

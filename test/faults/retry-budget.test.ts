@@ -42,7 +42,7 @@ describe('one retry budget per operation', () => {
     });
     const clock = recordingClock();
     const c = await ferry(reg, { via: p.url }, { clock, backoff: { attempts: 5, baseMs: 100, maxMs: 1000 }, random: () => 0.5 });
-    await assert.rejects(getManifest(c, 'app', 'v1'), (e: unknown) => isFerryError(e) && e.retryable);
+    await assert.rejects(getManifest(c, { repository: 'app', reference: 'v1' }), (e: unknown) => isFerryError(e) && e.retryable);
     // each layer counting its own five attempts made up to 25; the send and the body read share one budget of 5
     assert.equal(p.count({ method: 'GET', pathRegex: /manifests/ }), 5);
     assert.deepEqual(clock.sleeps, [50, 100, 200, 400], 'one backoff per retry of the operation, growing across layers');

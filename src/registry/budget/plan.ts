@@ -75,9 +75,9 @@ export async function planPulls(src: RegistryClient, dst: RegistryClient, items:
       limit.run(async (): Promise<PlannedImage> => {
         const source = formatReference(it.source);
         const target = formatReference(it.target);
-        const head = await headManifest(src, it.source.repository, referenceOf(it.source), { signal: o.signal });
+        const head = await headManifest(src, { repository: it.source.repository, reference: referenceOf(it.source) }, 'pull', { signal: o.signal });
         if (!head) return { source, target, differs: false, pulls: 0, estimated: false, missing: true };
-        const have = await headManifest(dst, it.target.repository, it.target.tag ?? it.target.digest ?? referenceOf(it.source), { signal: o.signal, push: true });
+        const have = await headManifest(dst, { repository: it.target.repository, reference: it.target.tag ?? it.target.digest ?? referenceOf(it.source) }, 'push', { signal: o.signal });
         const base = { source, target, ...(head.digest ? { sourceDigest: head.digest } : {}), ...(have?.digest ? { targetDigest: have.digest } : {}) };
         // A platform-filtered copy lands under another digest: only a copy (with its memo) can tell; count it.
         const same = head.digest !== undefined && have?.digest === head.digest && it.platforms?.kind !== 'some';
