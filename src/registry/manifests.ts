@@ -76,6 +76,7 @@ export async function getManifest(client: RegistryClient, ref: ManifestRef, opts
       return verifyAndParse(res, bytes, reference, opts.expectDigest, ctx);
     } catch (e) {
       // Docker Hub's 429 (no Retry-After) means the pull budget ran out: the gate waits for it, then we try again.
+      // That wait is for quota, not a retry of a failure: the GET after it starts with a fresh retry budget.
       if (gate && isFerryError(e, 'RATE_LIMITED') && !opts.signal?.aborted && gate.onRateLimited(info, e)) continue;
       throw e;
     }
