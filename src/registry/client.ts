@@ -99,13 +99,14 @@ export class RegistryClient {
     const endpoint = o.endpoint.replace(/\/+$/, '');
     const host = new URL(endpoint).host;
     const transport = openSessionTransport({ ...o, host });
-    if (!o.httpFallback || !endpoint.startsWith('https://')) return new RegistryClient(o, transport);
     try {
+      if (!o.httpFallback || !endpoint.startsWith('https://')) return new RegistryClient(o, transport);
       const scheme = await settleScheme(host, transport, o.schemes ?? processSchemes, () =>
         o.logger?.info({ registry: o.registry, endpoint: `http://${host}` }, `registry ${o.registry} does not speak TLS: using plain HTTP`),
       );
       return new RegistryClient({ ...o, endpoint: `${scheme}://${host}` }, transport);
     } catch (e) {
+      // the session was never made: the transport opened for it is closed here
       await transport.close();
       throw e;
     }
