@@ -86,7 +86,7 @@ async function stalledBody(runs: number): Promise<number[]> {
     for (let i = 0; i < runs; i++) {
       const c = await connectRegistry(reg.host, { endpoint: p.url, bodyTimeoutMs: 200 }, { backoff: { attempts: 3, baseMs: 1, maxMs: 5 } });
       const started = performance.now();
-      const err = await getManifest(c, 'app', 'v1').then(() => undefined, (e: unknown) => e);
+      const err = await getManifest(c, { repository: 'app', reference: 'v1' }).then(() => undefined, (e: unknown) => e);
       out.push(performance.now() - started);
       await c.close();
       if (!isFerryError(err, 'TIMEOUT')) throw new Error(`stalled body: expected TIMEOUT, got ${String(err)}`);

@@ -1,28 +1,28 @@
 import type { Readable } from 'node:stream';
 import { FerryError, type ErrorContext } from '../errors.js';
-import type { Digest } from '../ref/digest.js';
-import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
+import { scopesFor, type AccessScope, type BlobRef } from './refs.js';
+import type { RetryBudget } from './retry-budget.js';
 import { drain, hasUserinfo, header, redactUrl } from './transport/http.js';
 import { blobPath, uploadsPath } from './paths.js';
-
-const pull = (repo: string): string[] => [repositoryScope(repo, ['pull'])];
 
 /** HEAD a blob: its size when the repository holds it, undefined when not. */
 export async function headBlob(
   client: RegistryClient,
-  repository: string,
-  digest: Digest,
-  opts: { signal?: AbortSignal; push?: boolean } = {},
+  ref: BlobRef,
+  scope: AccessScope,
+  opts: { signal?: AbortSignal; budget?: RetryBudget } = {},
 ): Promise<number | undefined> {
+  const { repository, digest } = ref;
   const res = await client.send({
     method: 'HEAD',
     path: blobPath(repository, digest),
-    scopes: opts.push ? [repositoryScope(repository, ['pull', 'push'])] : pull(repository),
+    scopes: scopesFor(repository, scope),
     expect: [200, 404],
     followRedirects: true,
     context: { registry: client.registry, repository, digest },
     signal: opts.signal,
+    ...(opts.budget ? { budget: opts.budget } : {}),
   });
   await drain(res.body);
   if (res.status === 404) return undefined;
@@ -42,24 +42,21 @@ export interface BlobStream {
  * GET a blob as a stream, following redirects (a CDN or S3 host never receives the registry's credentials).
  * With `offset`, asks for the rest with Range; a 200 answer means the server ignored it (offset 0).
  */
-export async function openBlob(
-  client: RegistryClient,
-  repository: string,
-  digest: Digest,
-  opts: { signal?: AbortSignal; offset?: number } = {},
-): Promise<BlobStream> {
+export async function openBlob(client: RegistryClient, ref: BlobRef, opts: { signal?: AbortSignal; offset?: number; budget?: RetryBudget } = {}): Promise<BlobStream> {
+  const { repository, digest } = ref;
   const headers: Record<string, string> = {};
   if (opts.offset) headers.range = `bytes=${opts.offset}-`;
   const ctx: ErrorContext = { registry: client.registry, repository, digest };
   const res = await client.send({
     method: 'GET',
     path: blobPath(repository, digest),
-    scopes: pull(repository),
+    scopes: scopesFor(repository, 'pull'),
     headers,
     expect: [200, 206],
     followRedirects: true,
     context: ctx,
     signal: opts.signal,
+    ...(opts.budget ? { budget: opts.budget } : {}),
   });
   if (res.status === 206) {
     const m = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
@@ -86,21 +83,22 @@ function lengthOf(res: { headers: Record<string, string | string[] | undefined> 
  */
 export async function mountBlob(
   client: RegistryClient,
-  repository: string,
-  digest: Digest,
+  ref: BlobRef,
   from: string,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; budget?: RetryBudget } = {},
 ): Promise<{ mounted: true } | { mounted: false; location: string; chunkMin: number }> {
+  const { repository, digest } = ref;
   const q = new URLSearchParams({ mount: digest, from });
   const res = await client.send({
     method: 'POST',
     path: `${uploadsPath(repository)}?${q.toString()}`,
     // A mount from the repository itself needs no second scope (and so no token of its own).
-    scopes: from === repository ? [repositoryScope(repository, ['pull', 'push'])] : [repositoryScope(repository, ['pull', 'push']), repositoryScope(from, ['pull'])],
+    scopes: from === repository ? scopesFor(repository, 'push') : [...scopesFor(repository, 'push'), ...scopesFor(from, 'pull')],
     headers: { 'content-length': '0' },
     expect: [201, 202],
     context: { registry: client.registry, repository, digest },
     signal: opts.signal,
+    ...(opts.budget ? { budget: opts.budget } : {}),
   });
   await drain(res.body);
   if (res.status === 201) return { mounted: true };

@@ -3,96 +3,32 @@ import { FerryError, type ErrorContext } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../clock.js';
 import { Authenticator } from './auth/authenticator.js';
-import { anonymous, type CredentialSource } from './auth/credentials.js';
+import { anonymous } from './auth/credentials.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS, type ManifestGate, type OpenOptions, type RegistryClientOptions, type SendOptions } from './client-options.js';
 import { kindOf, type Exchange } from './exchange.js';
+import { RegistryProfile } from './profile.js';
 import { foreignChallenge, responseError } from './response-error.js';
+import { RetryBudget } from './retry-budget.js';
+import { openSessionTransport, settleScheme, type SessionTransport } from './session-transport.js';
 import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './transport/retry.js';
-import { createDispatcher, drain, hasUserinfo, header, readBody, redactUrl, transportError, undiciHttp, type BodyPace, type HttpFn, type HttpRequest, type HttpResponse, type TransportOptions } from './transport/http.js';
+import { drain, hasUserinfo, header, readBody, redactUrl, transportError, type BodyPace, type HttpFn, type HttpRequest, type HttpResponse } from './transport/http.js';
 import { DEFAULT_LOW_SPEED, formatRate, formatSpan, type LowSpeedLimit } from './transport/low-speed.js';
 import { followRedirect, isRedirect } from './transport/redirects.js';
+import { processSchemes } from './transport/scheme.js';
 import { RateLimiter, Semaphore } from './transport/semaphore.js';
 
 export const USER_AGENT = 'ferry/0.1';
 
 export { kindOf, type Exchange, type RequestKind } from './exchange.js';
-
-/** Where a manifest GET (a pull on Docker Hub) happens. */
-export interface PullInfo {
-  registry: string;
-  repository: string;
-  reference: string;
-}
-
-/**
- * Consulted around every manifest GET (see `getManifest`): a pull budget waits in `beforePull` while the
- * registry's quota is at its reserve, and `onRateLimited` decides whether a 429 the client did not retry
- * (no Retry-After, or one beyond `maxRetryAfterMs`) means "wait for the budget and try again" (true) or fail.
- */
-export interface ManifestGate {
-  beforePull(info: PullInfo, signal?: AbortSignal): Promise<void>;
-  onRateLimited(info: PullInfo, err: FerryError): boolean;
-}
-
-/** Retry-After values above this are not slept through inside a request (default 15 minutes). */
-export const DEFAULT_MAX_RETRY_AFTER_MS = 15 * 60_000;
-
-export interface RegistryClientOptions {
-  /** canonical registry name, used in messages and as the identity of this registry */
-  registry: string;
-  /** API base URL, scheme and authority only: https://registry-1.docker.io */
-  endpoint: string;
-  credentials?: CredentialSource;
-  transport?: TransportOptions;
-  /** injected transport for the registry (default: undici with `transport` options) */
-  http?: HttpFn;
-  /** transport for token realms on other origins (default: undici, verified TLS) */
-  httpForRealm?: (url: string) => HttpFn;
-  clock?: Clock;
-  logger?: Logger;
-  /** concurrent requests waiting for response headers (default 8) */
-  maxConcurrency?: number;
-  requestsPerSecond?: number;
-  backoff?: BackoffPolicy;
-  random?: () => number;
-  userAgent?: string;
-  onExchange?: (e: Exchange) => void;
-  /** a Retry-After longer than this fails the request at once (RATE_LIMITED with retryAfterMs) instead of sleeping */
-  maxRetryAfterMs?: number;
-  /** consulted around manifest GETs (pull budget) */
-  manifestGate?: ManifestGate;
-  /** blob bodies moving slower than this fail as TRANSFER_TOO_SLOW (default: below 1 KiB/s over 60 s) */
-  lowSpeed?: LowSpeedLimit;
-}
-
-export interface SendOptions {
-  method: HttpRequest['method'];
-  /** path below the endpoint (`/v2/...`) or an absolute URL on the registry (upload locations) */
-  path: string;
-  scopes: string[];
-  headers?: Record<string, string>;
-  /** a Buffer (or an Iterable) is replayable (retries allowed); a stream is sent once */
-  body?: Uint8Array | Readable | Iterable<Uint8Array> | null;
-  /** statuses returned to the caller; anything else becomes a typed error */
-  expect: number[];
-  /** whether the request may be repeated on network errors and retryable statuses (default: no body stream) */
-  retry?: boolean;
-  followRedirects?: boolean;
-  context?: ErrorContext;
-  signal?: AbortSignal;
-  /** 'throw': a 429 without Retry-After fails at once (a pull budget decides what to do) instead of backing off */
-  rateLimited?: 'retry' | 'throw';
-}
+export { DEFAULT_MAX_RETRY_AFTER_MS, type ManifestGate, type OpenOptions, type PullInfo, type RegistryClientOptions, type SendOptions } from './client-options.js';
 
 const ABSOLUTE_URL = /^https?:\/\//;
 
-const defaultRealmHttp = (() => {
-  let http: HttpFn | undefined;
-  return () => (http ??= undiciHttp(createDispatcher()));
-})();
-
 /**
- * One registry: its endpoint, transport, credentials and limits. Every request goes through `send`, which adds
- * authentication, follows redirects safely, retries what may be retried, and turns failures into typed errors.
+ * One session with a registry: its endpoint, transport (opened here and closed by `close`), credentials, limits,
+ * retry policy and what it learned about the registry (`profile`). Every request goes through `send`, which adds
+ * authentication, follows redirects safely, retries what may be retried within its operation's RetryBudget, and
+ * turns failures into typed errors.
  */
 export class RegistryClient {
   readonly registry: string;
@@ -101,7 +37,9 @@ export class RegistryClient {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly auth: Authenticator;
-  private readonly http: HttpFn;
+  /** what this session learned about the registry (see profile.ts) */
+  readonly profile: RegistryProfile;
+  private readonly transport: SessionTransport;
   private readonly limiter: Semaphore;
   private readonly rate: RateLimiter | undefined;
   readonly backoff: BackoffPolicy;
@@ -111,11 +49,14 @@ export class RegistryClient {
   readonly lowSpeed: LowSpeedLimit;
   private readonly userAgent: string;
   private readonly onExchange: ((e: Exchange) => void) | undefined;
-  private readonly dispatcherClose: (() => Promise<void>) | undefined;
   /** the transport with `onExchange` watching, built once */
   private readonly exchange: HttpFn;
 
-  constructor(o: RegistryClientOptions) {
+  /**
+   * A session with `o.endpoint` as given. Use `open` where an https endpoint may fall back to plain HTTP.
+   * `transport` is for `open` alone: a transport it opened for this session, which the session now owns.
+   */
+  constructor(o: RegistryClientOptions, transport?: SessionTransport) {
     this.registry = o.registry;
     this.endpoint = o.endpoint.replace(/\/+$/, '');
     const endpointUrl = new URL(this.endpoint);
@@ -123,14 +64,10 @@ export class RegistryClient {
       throw new FerryError('CONFIG_INVALID', `registry ${o.registry}: userinfo (user:password@) is not allowed in an endpoint; give credentials separately`, { registry: o.registry });
     }
     this.origin = endpointUrl.origin;
+    this.profile = new RegistryProfile(endpointUrl.protocol === 'http:' ? 'http' : 'https');
     this.logger = o.logger ?? silentLogger;
     this.clock = o.clock ?? systemClock;
-    if (o.http) this.http = o.http;
-    else {
-      const dispatcher = createDispatcher(o.transport);
-      this.http = undiciHttp(dispatcher);
-      this.dispatcherClose = () => dispatcher.close();
-    }
+    this.transport = transport ?? openSessionTransport({ ...o, host: endpointUrl.host });
     this.limiter = new Semaphore(o.maxConcurrency ?? 8);
     this.rate = o.requestsPerSecond ? new RateLimiter(o.requestsPerSecond, this.clock) : undefined;
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
@@ -140,46 +77,73 @@ export class RegistryClient {
     this.lowSpeed = o.lowSpeed ?? DEFAULT_LOW_SPEED;
     this.userAgent = o.userAgent ?? USER_AGENT;
     this.onExchange = o.onExchange;
-    this.exchange = this.observed(this.http);
-    const realmHttp = o.httpForRealm ?? defaultRealmHttp;
+    this.exchange = this.observed(this.transport.http);
     this.auth = new Authenticator({
       registry: this.registry,
       endpoint: this.endpoint,
       credentials: o.credentials ?? anonymous,
-      http: this.observed(this.http),
-      httpForRealm: (url) => this.observed(realmHttp(url)),
+      http: this.exchange,
+      httpForRealm: (url) => this.observed(this.transport.forRealm(url)),
       clock: this.clock,
       logger: this.logger,
       userAgent: this.userAgent,
     });
   }
 
+  /**
+   * Opens a session. With `httpFallback`, an https endpoint whose server answers the TLS handshake in plain HTTP
+   * is used over http (the choice remembered in `schemes` by host); the probe goes through the transport the
+   * session then keeps, so the transport is opened once and closed by the session whatever happens.
+   */
+  static async open(o: OpenOptions): Promise<RegistryClient> {
+    const endpoint = o.endpoint.replace(/\/+$/, '');
+    const host = new URL(endpoint).host;
+    const transport = openSessionTransport({ ...o, host });
+    try {
+      if (!o.httpFallback || !endpoint.startsWith('https://')) return new RegistryClient(o, transport);
+      const scheme = await settleScheme(host, transport, o.schemes ?? processSchemes, () =>
+        o.logger?.info({ registry: o.registry, endpoint: `http://${host}` }, `registry ${o.registry} does not speak TLS: using plain HTTP`),
+      );
+      return new RegistryClient({ ...o, endpoint: `${scheme}://${host}` }, transport);
+    } catch (e) {
+      // the session was never made: the transport opened for it is closed here
+      await transport.close();
+      throw e;
+    }
+  }
+
+  /** Closes the session's connections (to the registry and to its token realms). */
   async close(): Promise<void> {
-    await this.dispatcherClose?.();
+    await this.transport.close();
   }
 
   url(path: string): string {
     return ABSOLUTE_URL.test(path) ? path : `${this.endpoint}${path}`;
   }
 
+  /** A budget for one logical operation: `scale` times the retries one request may make (backoff.attempts - 1). */
+  retryBudget(scale = 1): RetryBudget {
+    return new RetryBudget(Math.max(0, this.backoff.attempts - 1) * scale);
+  }
+
   /** Sends a request and returns the response (body unread) when its status is expected; throws otherwise. */
   async send(o: SendOptions): Promise<HttpResponse> {
     const replayable = !(o.body && typeof (o.body as Readable).pipe === 'function');
     const mayRetry = (o.retry ?? true) && replayable;
+    const budget = o.budget ?? this.retryBudget();
     const ctx: ErrorContext = { registry: this.registry, method: o.method, ...o.context };
     let scopes = o.scopes;
     let authRetried = false;
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       let res: HttpResponse;
       try {
         res = await this.once(o, scopes, ctx);
       } catch (e) {
         const err = e instanceof FerryError ? e : new FerryError('NETWORK_ERROR', String(e), ctx, { cause: e });
-        if (mayRetry && err.retryable && attempt < this.backoff.attempts && !o.signal?.aborted) {
-          await this.pause(attempt, undefined, err, o);
-          continue;
-        }
-        throw err;
+        const retry = mayRetry && err.retryable && !o.signal?.aborted ? budget.draw() : undefined;
+        if (retry === undefined) throw err;
+        await this.pause(retry, undefined, err, o);
+        continue;
       }
       if (res.status === 401 && !authRetried && replayable) {
         let next: ReturnType<Authenticator['onUnauthorized']>;
@@ -190,10 +154,10 @@ export class RegistryClient {
           throw e;
         }
         if (next) {
+          // answering a challenge is not a retry: it draws nothing from the budget, and happens once
           await drain(res.body);
           authRetried = true;
           scopes = next;
-          attempt--;
           continue;
         }
       }
@@ -209,9 +173,10 @@ export class RegistryClient {
         );
       }
       const giveUp = res.status === 429 && after === undefined && o.rateLimited === 'throw';
-      if (mayRetry && !giveUp && isRetryableStatus(res.status) && attempt < this.backoff.attempts) {
+      const retry = mayRetry && !giveUp && isRetryableStatus(res.status) ? budget.draw() : undefined;
+      if (retry !== undefined) {
         await drain(res.body);
-        await this.pause(attempt, after, undefined, o);
+        await this.pause(retry, after, undefined, o);
         continue;
       }
       throw await this.errorFrom(res, ctx, scopes);
@@ -220,13 +185,15 @@ export class RegistryClient {
 
   /**
    * `send` plus reading the whole body (at most `limit` bytes), repeating the request when the body breaks off
-   * (reset, truncation, stall) within the retry budget. `before` runs before each attempt (a pull budget).
+   * (reset, truncation, stall). The exchange and the body draw from one budget, so a GET makes at most
+   * `backoff.attempts` attempts however it fails. `before` runs before each attempt (a pull budget).
    */
   async fetchBody(o: SendOptions, limit: number, onTooLarge: () => Error, before?: () => Promise<void>): Promise<{ res: HttpResponse; bytes: Buffer }> {
+    const send: SendOptions = { ...o, budget: o.budget ?? this.retryBudget() };
     let slow = 0;
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       await before?.();
-      const res = await this.send(o);
+      const res = await this.send(send);
       let tooLarge: Error | undefined;
       try {
         return { res, bytes: await readBody(res.body, limit, () => (tooLarge = onTooLarge()), this.bodyPace(o)) };
@@ -235,8 +202,9 @@ export class RegistryClient {
         const err = e instanceof FerryError ? e : transportError(e, { method: o.method, url: redactUrl(this.url(o.path)) });
         // too slow: retried once, as blobs are; a second slow answer means a slow server
         if (err.code === 'TRANSFER_TOO_SLOW' && (++slow >= 2 || o.signal?.aborted)) throw err;
-        if ((!err.retryable && err.code !== 'TRANSFER_TOO_SLOW') || attempt >= this.backoff.attempts || o.signal?.aborted) throw err;
-        await this.pause(attempt, undefined, err, o);
+        const retry = (err.retryable || err.code === 'TRANSFER_TOO_SLOW') && !o.signal?.aborted ? send.budget!.draw() : undefined;
+        if (retry === undefined) throw err;
+        await this.pause(retry, undefined, err, o);
       }
     }
   }

@@ -7,11 +7,11 @@ import type { CredentialSource } from './auth/credentials.js';
 import { RegistryClient, type Exchange, type ManifestGate } from './client.js';
 import type { BackoffPolicy } from './transport/retry.js';
 import { loadCertsDir, type TlsMaterial } from './transport/certs-dir.js';
-import { createDispatcher, hasUserinfo, hasUserinfoText, redactUrl, undiciHttp, type HttpFn } from './transport/http.js';
+import { hasUserinfo, hasUserinfoText, redactUrl, type HttpFn } from './transport/http.js';
 import { DEFAULT_LOW_SPEED } from './transport/low-speed.js';
 import { isLoopbackHost } from './transport/loopback.js';
-import { probeScheme, processSchemes, type SchemeMemory } from './transport/scheme.js';
-import { defaultTlsAdvice, withTlsAdvice, type TlsAdvice } from './transport/tls-errors.js';
+import type { SchemeMemory } from './transport/scheme.js';
+import { defaultTlsAdvice, type TlsAdvice } from './transport/tls-errors.js';
 
 /** How to reach one registry. Everything optional: HTTPS with verified TLS and anonymous access by default. */
 export interface RegistryOptions {
@@ -56,7 +56,7 @@ export interface ConnectDeps {
   random?: () => number;
   /** consulted around manifest GETs: a pull budget (see registry/budget) */
   manifestGate?: ManifestGate;
-  /** the scheme each registry answered on (default: one memory for the whole process) */
+  /** the scheme each registry answered on (default: one memory for the whole process; see profile.ts) */
   schemes?: SchemeMemory;
 }
 
@@ -74,37 +74,25 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
   let tls: TlsMaterial = {};
   if (o.certDir) tls = await loadCertsDir(dirname(o.certDir), basename(o.certDir));
   else if (o.certsDir) tls = await loadCertsDir(o.certsDir, registry === DOCKER_HUB ? 'docker.io' : host);
-  const dispatcher = createDispatcher({
-    tlsVerify: o.tlsVerify,
-    tls,
-    connectTimeoutMs: o.connectTimeoutMs,
-    headersTimeoutMs: o.headersTimeoutMs,
-    bodyTimeoutMs: o.bodyTimeoutMs,
-    connections: Math.max(8, (o.maxConcurrency ?? 8) * 2),
-  });
-  const raw = undiciHttp(dispatcher);
-  const wrapped = deps.wrapHttp ? deps.wrapHttp(raw) : raw;
   const given = o.endpoint?.replace(/\/+$/, '');
   if (given !== undefined && !/^https?:\/\/[^/]+$/.test(given)) {
-    await dispatcher.close();
     throw new FerryError('CONFIG_INVALID', `registry ${registry}: endpoint "${redactUrl(o.endpoint ?? '')}" must be http(s)://host[:port] without a path`, { registry });
   }
-  let endpoint = given ?? `https://${host}`;
-  const http = withTlsAdvice(wrapped, registry, new URL(endpoint).host, o.tlsAdvice ?? defaultTlsAdvice(host));
-  const fallback = o.httpFallback ?? (given === undefined && (isLoopbackHost(host) || o.tlsVerify === false));
-  if (fallback && endpoint.startsWith('https://')) {
-    const target = endpoint.slice('https://'.length);
-    const probe = async () => {
-      const scheme = await probeScheme(target, wrapped);
-      if (scheme === 'http') deps.logger?.info({ registry, endpoint: `http://${target}` }, `registry ${registry} does not speak TLS: using plain HTTP`);
-      return scheme;
-    };
-    endpoint = `${await (deps.schemes ?? processSchemes).resolve(target, probe)}://${target}`;
-  }
-  const client = new RegistryClient({
+  return RegistryClient.open({
     registry,
-    endpoint,
-    http,
+    endpoint: given ?? `https://${host}`,
+    httpFallback: o.httpFallback ?? (given === undefined && (isLoopbackHost(host) || o.tlsVerify === false)),
+    ...(deps.schemes ? { schemes: deps.schemes } : {}),
+    transport: {
+      tlsVerify: o.tlsVerify,
+      tls,
+      connectTimeoutMs: o.connectTimeoutMs,
+      headersTimeoutMs: o.headersTimeoutMs,
+      bodyTimeoutMs: o.bodyTimeoutMs,
+      connections: Math.max(8, (o.maxConcurrency ?? 8) * 2),
+    },
+    wrapHttp: deps.wrapHttp,
+    tlsAdvice: o.tlsAdvice ?? defaultTlsAdvice(host),
     credentials: o.credentials,
     clock: deps.clock,
     logger: deps.logger,
@@ -117,12 +105,6 @@ export async function connectRegistry(registry: string, o: RegistryOptions = {},
     random: deps.random,
     manifestGate: deps.manifestGate,
   });
-  const close = client.close.bind(client);
-  client.close = async () => {
-    await close();
-    await dispatcher.close();
-  };
-  return client;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { FerryError, statusOf, type ErrorContext } from '../errors.js';
 import { assertRepository, isValidTag } from '../ref/reference.js';
 import { escapeName } from '../safe-text.js';
-import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
+import { scopesFor, type AccessScope } from './refs.js';
 import { tagsListPath } from './paths.js';
 import { hasUserinfo } from './transport/http.js';
 import { parseNextLink } from './transport/link.js';
@@ -119,14 +119,17 @@ export interface TagListOptions {
   onInvalid?: (err: FerryError) => void;
 }
 
-/** All valid tags of a repository, deduplicated, in the order first seen; invalid tags are skipped with a warning. */
+/**
+ * All valid tags of a source repository (pull access), deduplicated, in the order first seen; invalid tags are
+ * skipped with a warning.
+ */
 export async function listTags(client: RegistryClient, repository: string, signal?: AbortSignal, opts: Omit<TagListOptions, 'signal'> = {}): Promise<string[]> {
-  return [...(await tagSet(client, repository, { ...opts, ...(signal ? { signal } : {}) }))];
+  return [...(await tagSet(client, repository, 'pull', { ...opts, ...(signal ? { signal } : {}) }))];
 }
 
-async function tagSet(client: RegistryClient, repository: string, opts: TagListOptions & { push?: boolean }): Promise<Set<string>> {
+async function tagSet(client: RegistryClient, repository: string, scope: AccessScope, opts: TagListOptions): Promise<Set<string>> {
   const out = new Set<string>();
-  for await (const page of tagPages(client, repository, opts)) {
+  for await (const page of tagPages(client, repository, scope, opts)) {
     for (const t of page) out.add(t);
   }
   return out;
@@ -139,7 +142,7 @@ async function tagSet(client: RegistryClient, repository: string, opts: TagListO
  */
 export async function targetTags(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<Set<string>> {
   try {
-    return await tagSet(client, repository, { push: true, ...(signal ? { signal } : {}) });
+    return await tagSet(client, repository, 'push', signal ? { signal } : {});
   } catch (e) {
     if (statusOf(e) === 404) return new Set();
     throw e;
@@ -148,17 +151,16 @@ export async function targetTags(client: RegistryClient, repository: string, sig
 
 /**
  * Tags page by page, for filtering huge repositories without holding every tag: only the page in hand and the
- * pagination guards stay in memory. `pageSize` asks for `n` per page (registries may cap it). `push` asks with
- * the pull and push scope (a target's token), instead of pull alone. Tags that break the grammar are left out
- * (see `TagListOptions.onInvalid`).
+ * pagination guards stay in memory. `pageSize` asks for `n` per page (registries may cap it). `scope` 'push'
+ * asks with a target's token (see AccessScope). Tags that break the grammar are left out (see
+ * `TagListOptions.onInvalid`).
  */
-export async function* tagPages(client: RegistryClient, repository: string, opts: TagListOptions & { pageSize?: number; push?: boolean } = {}): AsyncGenerator<string[]> {
+export async function* tagPages(client: RegistryClient, repository: string, scope: AccessScope, opts: TagListOptions & { pageSize?: number } = {}): AsyncGenerator<string[]> {
   const q = opts.pageSize ? `?n=${opts.pageSize}` : '';
-  const scope = repositoryScope(repository, opts.push ? ['pull', 'push'] : ['pull']);
   const ctx = { registry: client.registry, repository };
   const onInvalid = opts.onInvalid ?? ((err: FerryError) => client.logger.warn({ registry: client.registry, repository, tag: err.context.reference }, err.message));
   const warned = new Set<string>();
-  for await (const page of paginate(client, `${tagsListPath(repository)}${q}`, [scope], 'tags', ctx, opts.signal, opts.limits)) {
+  for await (const page of paginate(client, `${tagsListPath(repository)}${q}`, scopesFor(repository, scope), 'tags', ctx, opts.signal, opts.limits)) {
     yield page.filter((tag) => {
       if (isValidTag(tag)) return true;
       if (!warned.has(tag)) {

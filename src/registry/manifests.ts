@@ -2,8 +2,8 @@ import { FerryError, isFerryError, type ErrorContext } from '../errors.js';
 import { canVerify, digestAlgorithm, digestOf, isDigest, type Digest } from '../ref/digest.js';
 import { parseManifest, type Manifest } from '../oci/manifest.js';
 import { baseMediaType, MANIFEST_ACCEPT } from '../oci/media-types.js';
-import { repositoryScope } from './auth/scope.js';
 import type { RegistryClient } from './client.js';
+import { scopesFor, type AccessScope, type ManifestRef } from './refs.js';
 import { drain, header, type HttpResponse } from './transport/http.js';
 import { manifestPath } from './paths.js';
 
@@ -16,11 +16,8 @@ export interface ManifestHead {
   size: number;
 }
 
-const pull = (repo: string): string[] => [repositoryScope(repo, ['pull'])];
-const pullPush = (repo: string): string[] => [repositoryScope(repo, ['pull', 'push'])];
-
-function where(client: RegistryClient, repository: string, reference: string): ErrorContext {
-  return { registry: client.registry, repository, reference };
+function where(client: RegistryClient, ref: ManifestRef): ErrorContext {
+  return { registry: client.registry, repository: ref.repository, reference: ref.reference };
 }
 
 /**
@@ -29,17 +26,18 @@ function where(client: RegistryClient, repository: string, reference: string): E
  */
 export async function headManifest(
   client: RegistryClient,
-  repository: string,
-  reference: string,
-  opts: { signal?: AbortSignal; push?: boolean } = {},
+  ref: ManifestRef,
+  scope: AccessScope,
+  opts: { signal?: AbortSignal } = {},
 ): Promise<(Omit<ManifestHead, 'digest'> & { digest: Digest | undefined }) | undefined> {
+  const { repository, reference } = ref;
   const res = await client.send({
     method: 'HEAD',
     path: manifestPath(repository, reference),
-    scopes: opts.push ? pullPush(repository) : pull(repository),
+    scopes: scopesFor(repository, scope),
     headers: { accept: MANIFEST_ACCEPT },
     expect: [200, 404],
-    context: where(client, repository, reference),
+    context: where(client, ref),
     signal: opts.signal,
   });
   await drain(res.body);
@@ -50,16 +48,12 @@ export async function headManifest(
 }
 
 /**
- * GET a manifest, keeping its exact bytes. Verifies the digest (the requested one, else the announced one),
+ * GET a manifest (with pull access: only sources are read), keeping its exact bytes. Verifies the digest (the requested one, else the announced one),
  * the mediaType/Content-Type agreement and the size cap; refuses schema1.
  */
-export async function getManifest(
-  client: RegistryClient,
-  repository: string,
-  reference: string,
-  opts: { signal?: AbortSignal; expectDigest?: Digest } = {},
-): Promise<Manifest> {
-  const ctx = where(client, repository, reference);
+export async function getManifest(client: RegistryClient, ref: ManifestRef, opts: { signal?: AbortSignal; expectDigest?: Digest } = {}): Promise<Manifest> {
+  const { repository, reference } = ref;
+  const ctx = where(client, ref);
   const gate = client.manifestGate;
   const info = { registry: client.registry, repository, reference };
   for (;;) {
@@ -68,7 +62,7 @@ export async function getManifest(
         {
           method: 'GET',
           path: manifestPath(repository, reference),
-          scopes: pull(repository),
+          scopes: scopesFor(repository, 'pull'),
           headers: { accept: MANIFEST_ACCEPT },
           expect: [200],
           context: ctx,
@@ -82,6 +76,7 @@ export async function getManifest(
       return verifyAndParse(res, bytes, reference, opts.expectDigest, ctx);
     } catch (e) {
       // Docker Hub's 429 (no Retry-After) means the pull budget ran out: the gate waits for it, then we try again.
+      // That wait is for quota, not a retry of a failure: the GET after it starts with a fresh retry budget.
       if (gate && isFerryError(e, 'RATE_LIMITED') && !opts.signal?.aborted && gate.onRateLimited(info, e)) continue;
       throw e;
     }
@@ -126,19 +121,19 @@ export function verifyManifestDigest(bytes: Uint8Array, expected: Digest | undef
   return computed;
 }
 
-/** PUT manifest bytes unchanged, by tag or digest; checks the digest the registry computed. */
+/** PUT manifest bytes unchanged, by tag or digest (push access); checks the digest the registry computed. */
 export async function putManifest(
   client: RegistryClient,
-  repository: string,
-  reference: string,
+  ref: ManifestRef,
   manifest: { bytes: Uint8Array; mediaType: string; digest: Digest },
   opts: { signal?: AbortSignal } = {},
 ): Promise<Digest> {
-  const ctx = where(client, repository, reference);
+  const { repository, reference } = ref;
+  const ctx = where(client, ref);
   const res = await client.send({
     method: 'PUT',
     path: manifestPath(repository, reference),
-    scopes: pullPush(repository),
+    scopes: scopesFor(repository, 'push'),
     headers: { 'content-type': manifest.mediaType, 'content-length': String(manifest.bytes.byteLength) },
     body: manifest.bytes,
     expect: [200, 201, 202],

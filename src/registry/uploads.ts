@@ -2,8 +2,10 @@ import type { Readable } from 'node:stream';
 import { FerryError, type ErrorContext } from '../errors.js';
 import type { Digest } from '../ref/digest.js';
 import { repositoryScope } from './auth/scope.js';
+import { scopesFor } from './refs.js';
 import { uploadLocation } from './blobs.js';
 import type { RegistryClient } from './client.js';
+import type { RetryBudget } from './retry-budget.js';
 import { drain, header } from './transport/http.js';
 import { uploadsPath } from './paths.js';
 
@@ -19,17 +21,17 @@ export interface UploadSession {
   chunkMin: number;
 }
 
-const pushScope = (repo: string): string[] => [repositoryScope(repo, ['pull', 'push'])];
-
-export async function startUpload(client: RegistryClient, repository: string, signal?: AbortSignal): Promise<UploadSession> {
+/** Opens an upload session in `repository` (push access). */
+export async function startUpload(client: RegistryClient, repository: string, opts: { signal?: AbortSignal; budget?: RetryBudget } = {}): Promise<UploadSession> {
   const res = await client.send({
     method: 'POST',
     path: uploadsPath(repository),
-    scopes: pushScope(repository),
+    scopes: scopesFor(repository, 'push'),
     headers: { 'content-length': '0' },
     expect: [202],
     context: { registry: client.registry, repository },
-    signal,
+    signal: opts.signal,
+    ...(opts.budget ? { budget: opts.budget } : {}),
   });
   await drain(res.body);
   return uploadLocation(client, res, repository);
@@ -92,7 +94,7 @@ async function patch(
   const res = await client.send({
     method: 'PATCH',
     path: location,
-    scopes: pushScope(repository),
+    scopes: scopesFor(repository, 'push'),
     headers,
     body,
     expect: [202, 201, 204],
@@ -116,7 +118,7 @@ async function commit(
   const res = await client.send({
     method: 'PUT',
     path: withDigest(location, blob.digest),
-    scopes: pushScope(repository),
+    scopes: scopesFor(repository, 'push'),
     headers: { 'content-type': 'application/octet-stream', 'content-length': body ? String(blob.size) : '0' },
     body,
     expect: [201, 204],

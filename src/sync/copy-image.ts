@@ -42,15 +42,34 @@ export interface CopyImageOptions {
   copyForeignLayers?: boolean;
   /** copy even when the target already holds the source digest */
   force?: boolean;
-  /**
-   * Answers the caller just got (a sync plan): the source digest, and the target reference's digest (null when
-   * absent). Given, ferry does not ask the same questions again. Without `sourceDigest` the source is not asked
-   * at all: its manifest is read by reference (the plan knew the target lacks it, so a HEAD would decide nothing).
-   */
-  known?: { sourceDigest?: Digest; targetDigest: Digest | null };
+  /** What the caller already knows of source and target (a sync plan's answers): not asked again. Default: nothing. */
+  known?: Known;
   logger?: Logger;
   signal?: AbortSignal;
 }
+
+/**
+ * What the source reference points at, as far as the caller knows:
+ * - 'unknown': ask with a HEAD (the default);
+ * - 'at': the digest a HEAD just gave;
+ * - 'by-reference': no digest to go by (not asked, or the registry sent none), and no HEAD would decide anything
+ *   (the target lacks the image or differs): the manifest is read by reference.
+ */
+export type KnownSource = { state: 'unknown' } | { state: 'at'; digest: Digest } | { state: 'by-reference' };
+
+/**
+ * What the target reference points at: 'unknown' (ask with a HEAD where it decides something; the default),
+ * 'absent', or 'at' a digest. A filtered copy compares the selected image with the target by a HEAD unless the
+ * target is known to be absent.
+ */
+export type KnownTarget = { state: 'unknown' } | { state: 'absent' } | { state: 'at'; digest: Digest };
+
+export interface Known {
+  source: KnownSource;
+  target: KnownTarget;
+}
+
+const NOTHING_KNOWN: Known = { source: { state: 'unknown' }, target: { state: 'unknown' } };
 
 export interface CopyImageResult {
   action: 'copied' | 'up-to-date';
@@ -92,14 +111,13 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   const result: CopyImageResult = { action: 'up-to-date', source, target, targetDigest: '', bytes: 0, blobs: { copied: 0, mounted: 0, existing: 0 }, manifestGets: 0, durationMs: 0 };
   const run: Run = { src, dst, srcRef, dstRef, o, result };
 
-  const head = o.known
-    ? { digest: o.known.sourceDigest, mediaType: '', size: -1 }
-    : await headManifest(src, srcRef.repository, referenceOf(srcRef), { signal: o.signal });
+  const known = o.known ?? NOTHING_KNOWN;
+  const head = await sourceHead(run, known.source);
   if (!head) throw notFound(src, srcRef, source);
   const memoKey = head.digest && selection.kind === 'some' ? `${head.digest}|${describeSelection(selection)}` : undefined;
   const expected = selection.kind === 'all' ? head.digest : memoKey ? o.memo?.get(memoKey) : undefined;
   if (expected && !o.force) {
-    const have = o.known && selection.kind === 'all' ? o.known.targetDigest : (await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true }))?.digest;
+    const have = selection.kind === 'all' && known.target.state !== 'unknown' ? knownDigest(known.target) : (await headManifest(dst, { repository: dstRef.repository, reference: dstReference }, 'push', { signal: o.signal }))?.digest;
     if (have === expected) {
       o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: head.digest, targetDigest: expected });
       return { ...result, sourceDigest: head.digest, targetDigest: expected, durationMs: dst.clock.now() - started };
@@ -130,7 +148,7 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   }
   if (selection.kind === 'some') {
     // A filtered copy whose memo was lost: the tag may already hold the selected content (unless the plan just saw it absent).
-    const current = o.known?.targetDigest === null ? undefined : await headManifest(dst, dstRef.repository, dstReference, { signal: o.signal, push: true });
+    const current = known.target.state === 'absent' ? undefined : await headManifest(dst, { repository: dstRef.repository, reference: dstReference }, 'push', { signal: o.signal });
     if (current?.digest === final.digest && !o.force) {
       if (memoKey) o.memo?.set(memoKey, final.digest);
       o.events({ type: 'image-decided', source, target, action: 'up-to-date', sourceDigest: top.digest, targetDigest: final.digest });
@@ -143,13 +161,29 @@ export async function copyImage(src: RegistryClient, srcRef: ImageRef, dst: Regi
   } else {
     await copyBlobs(run, final);
   }
-  await putManifest(dst, dstRef.repository, dstReference, final, { signal: o.signal });
+  await putManifest(dst, { repository: dstRef.repository, reference: dstReference }, final, { signal: o.signal });
   o.events({ type: 'manifest-pushed', registry: dst.registry, repository: dstRef.repository, reference: dstReference, digest: final.digest, mediaType: final.mediaType });
   if (memoKey) o.memo?.set(memoKey, final.digest);
   result.action = 'copied';
   result.targetDigest = final.digest;
   result.durationMs = dst.clock.now() - started;
   return result;
+}
+
+/** The source's digest: known, or asked with a HEAD (undefined: not found); none when it is read by reference. */
+async function sourceHead(run: Run, known: KnownSource): Promise<{ digest: Digest | undefined } | undefined> {
+  switch (known.state) {
+    case 'at':
+      return { digest: known.digest };
+    case 'by-reference':
+      return { digest: undefined };
+    case 'unknown':
+      return headManifest(run.src, { repository: run.srcRef.repository, reference: referenceOf(run.srcRef) }, 'pull', { signal: run.o.signal });
+  }
+}
+
+function knownDigest(target: Exclude<KnownTarget, { state: 'unknown' }>): Digest | null {
+  return target.state === 'at' ? target.digest : null;
 }
 
 function notFound(src: RegistryClient, srcRef: ImageRef, source: string): FerryError {
@@ -162,7 +196,7 @@ function notFound(src: RegistryClient, srcRef: ImageRef, source: string): FerryE
 }
 
 async function fetchSource(run: Run, reference: string, expectDigest: Digest | undefined): Promise<Manifest> {
-  const m = await getManifest(run.src, run.srcRef.repository, reference, { signal: run.o.signal, ...(expectDigest ? { expectDigest } : {}) });
+  const m = await getManifest(run.src, { repository: run.srcRef.repository, reference }, { signal: run.o.signal, ...(expectDigest ? { expectDigest } : {}) });
   run.result.manifestGets++;
   run.o.events({ type: 'manifest-fetched', registry: run.src.registry, repository: run.srcRef.repository, digest: m.digest, mediaType: m.mediaType, size: m.bytes.byteLength });
   return m;
@@ -178,7 +212,7 @@ async function copyByDigest(run: Run, desc: Descriptor): Promise<void> {
 
 async function copyChild(run: Run, desc: Descriptor): Promise<void> {
   const { dst, dstRef, o } = run;
-  const have = await headManifest(dst, dstRef.repository, desc.digest, { signal: o.signal, push: true });
+  const have = await headManifest(dst, { repository: dstRef.repository, reference: desc.digest }, 'push', { signal: o.signal });
   if (have) return;
   const m = await fetchSource(run, desc.digest, desc.digest);
   if (m.kind === 'index') {
@@ -186,7 +220,7 @@ async function copyChild(run: Run, desc: Descriptor): Promise<void> {
   } else {
     await copyBlobs(run, m);
   }
-  await putManifest(dst, dstRef.repository, desc.digest, m, { signal: o.signal });
+  await putManifest(dst, { repository: dstRef.repository, reference: desc.digest }, m, { signal: o.signal });
   o.events({ type: 'manifest-pushed', registry: dst.registry, repository: dstRef.repository, reference: desc.digest, digest: m.digest, mediaType: m.mediaType });
 }
 

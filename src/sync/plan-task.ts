@@ -160,12 +160,12 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
     return { error: f.message, ...(f.code ? { code: f.code } : {}) };
   };
   const headSource = (ref: SelectedRef, key: string): Promise<void> =>
-    headManifest(deps.src, r.source.repository, sourceReference(ref), { signal: deps.signal }).then(
+    headManifest(deps.src, { repository: r.source.repository, reference: sourceReference(ref) }, 'pull', { signal: deps.signal }).then(
       (h) => void sourceHeads.set(key, h ? { ...(h.digest ? { digest: h.digest } : {}), mediaType: h.mediaType, size: h.size } : null),
       (e: unknown) => void sourceHeads.set(key, headFailure(e)),
     );
   const headTarget = (ref: SelectedRef, key: string): Promise<void> =>
-    headManifest(deps.dst, r.target.repository, targetReference(ref), { signal: deps.signal, push: true }).then(
+    headManifest(deps.dst, { repository: r.target.repository, reference: targetReference(ref) }, 'push', { signal: deps.signal }).then(
       (t) => void targetDigests.set(key, t?.digest ?? null),
       (e: unknown) => void targetDigests.set(key, headFailure(e)),
     );
@@ -205,19 +205,17 @@ async function planOne(r: ResolvedRepository, deps: PlanTaskDeps, heads: Semapho
   return { ...r, plan: planRepository({ filter, listed, sourceHeads, targetDigests, platforms: r.mapping.platform }) };
 }
 
-/** Target registries (clients) that refused a tag listing (e.g. ECR without ecr:ListImages): not asked again. */
-const refusesTagList = new WeakSet<object>();
-
 /** The target's tags (none for a new repository); undefined when the listing failed (then every image asks by HEAD). */
 async function askTargetTags(r: ResolvedRepository, deps: PlanTaskDeps): Promise<ReadonlySet<string> | undefined> {
-  if (refusesTagList.has(deps.dst)) return undefined;
+  // a session whose listing was refused (e.g. ECR without ecr:ListImages) is not asked again
+  if (deps.dst.profile.refusesTagList) return undefined;
   try {
     return await targetTags(deps.dst, r.target.repository, deps.signal);
   } catch (e) {
     if (deps.signal?.aborted) throw e;
     const f = failureOf(e);
     const refused = isRefusal(e);
-    if (refused) refusesTagList.add(deps.dst);
+    if (refused) deps.dst.profile.refusesTagList = true;
     deps.dst.logger.debug(
       { registry: deps.dst.registry, repository: r.target.repository, code: f.code },
       `cannot list the target's tags, asking per tag${refused ? ' from now on' : ''}: ${f.message}`,

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { FerryError, isFerryError } from '../errors.js';
 import type { Clock } from '../clock.js';
+import { RetryBudget } from '../registry/retry-budget.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../registry/transport/retry.js';
 import { transportError } from '../registry/transport/http.js';
 
@@ -18,8 +19,11 @@ export interface ResumableOptions {
   random?: () => number;
   /** delays between resumes (default DEFAULT_BACKOFF) */
   backoff?: BackoffPolicy;
-  /** how many times a broken or truncated download is resumed (default 5) */
-  maxResumes?: number;
+  /**
+   * The retries of the operation this download belongs to (a blob copy): each resume draws one, as do the
+   * retries of the requests `open` makes when given the same budget (default: 5 resumes for this stream alone).
+   */
+  budget?: RetryBudget;
   signal?: AbortSignal;
   /** names the blob in errors: "blob sha256:… from registry r, repository a/b" */
   what?: string;
@@ -55,12 +59,14 @@ class ResumableReadable extends Readable implements ResumableSource {
   #body: Readable | undefined;
   #offset = 0;
   #skip = 0;
-  #resumes = 0;
   #opening = false;
+
+  readonly #budget: RetryBudget;
 
   constructor(o: ResumableOptions) {
     super({ highWaterMark: SOURCE_BUFFER_BYTES });
     this.#o = o;
+    this.#budget = o.budget ?? new RetryBudget(5);
   }
 
   get received(): number {
@@ -149,13 +155,14 @@ class ResumableReadable extends Readable implements ResumableSource {
   async #broken(e: unknown): Promise<void> {
     const err = isFerryError(e) ? e : transportError(e, {});
     const o = this.#o;
-    if (!err.retryable || ++this.#resumes > (o.maxResumes ?? 5) || o.signal?.aborted) {
+    const retry = err.retryable && !o.signal?.aborted ? this.#budget.draw() : undefined;
+    if (retry === undefined) {
       this.destroy(err);
       return;
     }
-    o.onResume?.(this.#offset, this.#resumes, err.message);
+    o.onResume?.(this.#offset, retry, err.message);
     try {
-      await o.clock.sleep(backoffDelay(this.#resumes, o.backoff ?? DEFAULT_BACKOFF, o.random ?? Math.random), o.signal);
+      await o.clock.sleep(backoffDelay(retry, o.backoff ?? DEFAULT_BACKOFF, o.random ?? Math.random), o.signal);
     } catch (s) {
       this.destroy(isFerryError(s) ? s : err);
       return;

@@ -237,7 +237,10 @@ async function copyOne(
       memo: deps.memo,
       events,
       // the plan's answers are seconds old: do not ask the registries again (no source digest: read it by reference)
-      known: { ...(a.sourceDigest ? { sourceDigest: a.sourceDigest } : {}), targetDigest: a.targetDigest ?? null },
+      known: {
+        source: a.sourceDigest ? { state: 'at', digest: a.sourceDigest } : { state: 'by-reference' },
+        target: a.targetDigest ? { state: 'at', digest: a.targetDigest } : { state: 'absent' },
+      },
       logger: blobLog,
       ...(signal ? { signal } : {}),
     });

@@ -167,7 +167,7 @@ describe('asking the target for a blob', { concurrency: true }, () => {
     assert.equal(p.filter({ method: 'PUT', pathRegex: /\/blobs\/uploads\// }).length, 3, 'each blob is committed into the session its mount opened');
     // the mount names no second repository, so the push token for mirror/c serves it
     assert.ok(dstReg.tokenServer!.requests.every((q) => q.scopes.every((x) => !x.startsWith('repository:') || x.startsWith('repository:mirror/c:'))), JSON.stringify(dstReg.tokenServer!.requests.map((q) => q.scopes)));
-    for (const x of c.blobs) assert.equal(await headBlob(dst, 'mirror/c', x.digest), x.size);
+    for (const x of c.blobs) assert.equal(await headBlob(dst, { repository: 'mirror/c', digest: x.digest }, 'pull'), x.size);
   });
 
   test('blobs the repository already holds (a new tag of a known image) are answered 201 by the mount from itself: nothing uploaded', async () => {

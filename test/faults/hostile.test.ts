@@ -206,7 +206,7 @@ describe('hostile listings', () => {
     let peak = before;
     let seen = 0;
     const kept: string[] = [];
-    for await (const page of tagPages(c, 'big/repo', { pageSize: 1000 })) {
+    for await (const page of tagPages(c, 'big/repo', 'pull', { pageSize: 1000 })) {
       seen += page.length;
       for (const t of page) if (/^v\d+\.0\.0-/.test(t)) kept.push(t);
       peak = Math.max(peak, process.memoryUsage().heapUsed);

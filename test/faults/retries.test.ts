@@ -41,7 +41,7 @@ describe('retries', () => {
       const p = await proxy({ upstream: { url: reg.url }, onRequest: (req) => (/manifests/.test(req.url ?? '') && left-- > 0 ? answer(status) : 'pass') });
       const clock = recordingClock();
       const c = await ferry(reg, { via: p.url }, { clock, backoff: POLICY, random: () => 0.5 });
-      const head = await headManifest(c, 'app', 'v1');
+      const head = await headManifest(c, { repository: 'app', reference: 'v1' }, 'pull');
       assert.equal(head?.digest, img.digest);
       assert.equal(p.count({ pathRegex: /manifests/ }), 3);
       assert.deepEqual(clock.sleeps, [50, 100], 'half of 100 ms, then half of 200 ms (full jitter with random = 0.5)');
@@ -55,7 +55,7 @@ describe('retries', () => {
     const p = await proxy({ upstream: { url: reg.url }, onRequest: (req) => (/manifests/.test(req.url ?? '') && values.length ? answer(503, { 'retry-after': values.shift() as string }) : 'pass') });
     const clock = recordingClock(() => t0);
     const c = await ferry(reg, { via: p.url }, { clock, backoff: POLICY });
-    await headManifest(c, 'app', 'v1');
+    await headManifest(c, { repository: 'app', reference: 'v1' }, 'pull');
     assert.deepEqual(clock.sleeps, [2000, 3000]);
   });
 
@@ -64,7 +64,7 @@ describe('retries', () => {
     const p = await proxy({ upstream: { url: reg.url }, onRequest: (req) => (/manifests/.test(req.url ?? '') ? answer(429, { 'retry-after': '3600' }) : 'pass') });
     const clock = recordingClock();
     const c = await ferry(reg, { via: p.url }, { clock, backoff: POLICY });
-    await assert.rejects(getManifest(c, 'app', 'v1'), (e: unknown) => {
+    await assert.rejects(getManifest(c, { repository: 'app', reference: 'v1' }), (e: unknown) => {
       assert.ok(isFerryError(e, 'RATE_LIMITED'));
       assert.equal(e.context.retryAfterMs, 3_600_000);
       assert.match(e.message, /registry 127\.0\.0\.1:\d+, repository app, reference v1: HTTP 429/);
@@ -85,7 +85,7 @@ describe('retries', () => {
       const p = await proxy({ upstream: { url: reg.url }, onRequest: (req) => (/manifests/.test(req.url ?? '') ? answer(status, { 'content-type': 'application/json' }, '{"errors":[{"code":"X"}]}') : 'pass') });
       const clock = recordingClock();
       const c = await ferry(reg, { via: p.url }, { clock, backoff: POLICY });
-      await assert.rejects(getManifest(c, 'app', 'v1'), (e: unknown) => isFerryError(e, code) && /repository app, reference v1/.test(e.message));
+      await assert.rejects(getManifest(c, { repository: 'app', reference: 'v1' }), (e: unknown) => isFerryError(e, code) && /repository app, reference v1/.test(e.message));
       assert.equal(p.count({ pathRegex: /manifests/ }), 1);
       assert.deepEqual(clock.sleeps, []);
     });
@@ -97,7 +97,7 @@ describe('retries', () => {
     const clock = recordingClock();
     const c = await ferry(reg, { via: p.url }, { clock, backoff: POLICY });
     const wrong = `sha256:${'0'.repeat(64)}`;
-    await assert.rejects(getManifest(c, 'app', 'v1', { expectDigest: wrong }), (e: unknown) => isFerryError(e, 'DIGEST_MISMATCH'));
+    await assert.rejects(getManifest(c, { repository: 'app', reference: 'v1' }, { expectDigest: wrong }), (e: unknown) => isFerryError(e, 'DIGEST_MISMATCH'));
     assert.equal(p.count({ pathRegex: /manifests/ }), 1);
   });
 });
@@ -134,7 +134,7 @@ describe('resume, stalls and limits', () => {
     const p = await proxy({ upstream: { url: reg.url }, transformResponse: (req, up) => (stall(req) ? { ...up, body: cutBody(up.body, 10, true) } : undefined) });
     const clock = recordingClock();
     const c = await ferry(reg, { via: p.url, bodyTimeoutMs: 200 }, { clock, backoff: { attempts: 3, baseMs: 100, maxMs: 1000 }, random: () => 0.5 });
-    await assert.rejects(getManifest(c, 'app', 'v1'), (e: unknown) => isFerryError(e, 'TIMEOUT'));
+    await assert.rejects(getManifest(c, { repository: 'app', reference: 'v1' }), (e: unknown) => isFerryError(e, 'TIMEOUT'));
     assert.equal(p.count({ method: 'GET', pathRegex: /manifests/ }), 3, 'each attempt timed out');
     assert.deepEqual(clock.sleeps, [50, 100], 'two backoffs between three attempts, then it gives up');
   });
@@ -160,7 +160,7 @@ describe('resume, stalls and limits', () => {
       },
     });
     const c = await ferry(reg, { via: p.url, maxConcurrency: 2 });
-    await Promise.all(Array.from({ length: 12 }, () => headManifest(c, 'app', 'v1')));
+    await Promise.all(Array.from({ length: 12 }, () => headManifest(c, { repository: 'app', reference: 'v1' }, 'pull')));
     assert.equal(max, 2);
   });
 
@@ -168,7 +168,7 @@ describe('resume, stalls and limits', () => {
     const { reg } = await fixture();
     const clock = recordingClock(() => 1_000_000);
     const c = await ferry(reg, { requestsPerSecond: 5 }, { clock });
-    for (let i = 0; i < 8; i++) await headManifest(c, 'app', 'v1');
+    for (let i = 0; i < 8; i++) await headManifest(c, { repository: 'app', reference: 'v1' }, 'pull');
     assert.deepEqual(clock.sleeps, [200, 400, 600], 'a burst of 5, then one request per 200 ms');
   });
 });

@@ -135,7 +135,7 @@ describe('slow bodies', () => {
       transformResponse: (req, up) => (req.method === 'GET' && req.url?.includes('/manifests/') ? { ...up, body: dripBody(up.body, 30, 100, req.socket) } : undefined),
     });
     const c = await ferry(reg, { via: p.url, ...SLOW });
-    await assert.rejects(getManifest(c, 'app/slow', 'v1'), (e: unknown) => {
+    await assert.rejects(getManifest(c, { repository: 'app/slow', reference: 'v1' }), (e: unknown) => {
       assert.ok(isFerryError(e, 'TRANSFER_TOO_SLOW'), String(e));
       assert.match(e.message, new RegExp(`from registry ${reg.host}, repository app/slow, reference v1 arrived at \\d+ B/s over 1s, below the low-speed limit of 1000 B/s`));
       return true;
@@ -183,7 +183,7 @@ test('a trickling error body is cut at the low-speed limit: the status speaks, t
   const port = (srv.address() as AddressInfo).port;
   const c = await connectRegistry(`127.0.0.1:${port}`, { endpoint: `http://127.0.0.1:${port}`, ...SLOW }, { backoff: { attempts: 1, baseMs: 1, maxMs: 1 } });
   after(() => c.close());
-  await assert.rejects(getManifest(c, 'a/b', 'latest'), (e: unknown) => isFerryError(e, 'NOT_FOUND'));
+  await assert.rejects(getManifest(c, { repository: 'a/b', reference: 'latest' }), (e: unknown) => isFerryError(e, 'NOT_FOUND'));
   const sent = await sentAtClose;
   assert.ok(sent < 40, `the client closed the trickling body before its end (${sent} of 40 chunks sent)`);
 });

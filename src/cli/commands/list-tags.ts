@@ -141,7 +141,7 @@ async function headDigests(client: RegistryClient, repository: string, refs: Arr
   const worker = async (): Promise<void> => {
     while (next < refs.length) {
       const { key, reference } = refs[next++]!;
-      const head = await headManifest(client, repository, reference);
+      const head = await headManifest(client, { repository, reference }, 'pull');
       out.set(key, head === undefined ? null : head.digest);
     }
   };

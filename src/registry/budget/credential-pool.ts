@@ -28,7 +28,7 @@ export async function connectBudgeted(
   };
   let client: RegistryClient | undefined;
   const probe = async (info: PullInfo, signal?: AbortSignal): Promise<void> => {
-    if (client) await headManifest(client, info.repository, info.reference, signal ? { signal } : {});
+    if (client) await headManifest(client, info, 'pull', signal ? { signal } : {});
   };
   client = await connectRegistry(registry, o, { ...deps, onExchange, manifestGate: budget.gate(identity, probe) });
   return client;
