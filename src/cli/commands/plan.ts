@@ -36,7 +36,7 @@ export async function planCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   const select = compileRunFilter(typeof values.run === 'string' ? values.run : undefined);
   const loaded = await loadForCli(values.config, values.strict === true, logger);
   if (!loaded) return EXIT.failure;
-  const runtime = createRuntime(loaded.config, { logger, clock: systemClock, bus: new SyncEventBus() });
+  const runtime = createRuntime(loaded.config, { logger, clock: systemClock, bus: new SyncEventBus({ logger }) });
   const plans: TaskPlan[] = [];
   let broken = false;
   try {
