@@ -81,6 +81,8 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** 'throw': a 429 without Retry-After fails at once (a pull budget decides what to do) instead of backing off */
   rateLimited?: 'retry' | 'throw';
+  /** false: this session adds no Authorization and answers no 401 (side APIs with their own login: Hub, Harbor) */
+  authenticate?: boolean;
 }
 
 const ABSOLUTE_URL = /^https?:\/\//;
@@ -181,7 +183,7 @@ export class RegistryClient {
         }
         throw err;
       }
-      if (res.status === 401 && !authRetried && replayable) {
+      if (res.status === 401 && !authRetried && replayable && o.authenticate !== false) {
         let next: ReturnType<Authenticator['onUnauthorized']>;
         try {
           next = this.auth.onUnauthorized(res, scopes);
@@ -271,7 +273,7 @@ export class RegistryClient {
       const url = this.url(o.path);
       // Credentials go only to the registry's own origin, even when an upload Location points elsewhere (a
       // relative path is the registry's own; only an absolute URL, left as it was, needs parsing).
-      if (url !== o.path || new URL(url).origin === this.origin) {
+      if (o.authenticate !== false && (url !== o.path || new URL(url).origin === this.origin)) {
         const authorization = await this.auth.authorization(scopes, o.signal);
         if (authorization) headers.authorization = authorization;
       }
@@ -285,7 +287,7 @@ export class RegistryClient {
           res = await this.exchange(req);
         }
       }
-      if (res.status === 401 && originOf(req.url) !== this.origin) {
+      if (res.status === 401 && o.authenticate !== false && originOf(req.url) !== this.origin) {
         // A 401 from another origin (a CDN behind a redirect, an upload Location, a pagination link elsewhere) is
         // never answered with credentials, and changes no auth state: its challenge could name any token realm.
         await drain(res.body);

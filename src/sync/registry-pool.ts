@@ -3,12 +3,12 @@ import { dirname } from 'node:path';
 import { registrySettingsFor, tlsDirFor } from '../config/resolve.js';
 import type { FerryConfig, LocationConfig } from '../config/types.js';
 import { dockerConfigProvider } from '../credentials/provider.js';
+import { credentialSource } from '../credentials/resolve.js';
 import type { CredentialProvider } from '../credentials/types.js';
 import { isTokenCredentials } from '../credentials/types.js';
 import type { Logger } from '../log/logger.js';
 import { ANONYMOUS, connectBudgeted, PullBudget, type RecheckSchedule } from '../registry/budget/index.js';
 import { budgetSnapshot, type SyncEventBus } from './run-events.js';
-import type { CredentialSource } from '../registry/auth/credentials.js';
 import type { Exchange, RegistryClient } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
 import type { TlsAdvice } from '../registry/transport/tls-errors.js';
@@ -89,9 +89,7 @@ export class RegistryPool {
 
   async #connect(loc: LocationConfig, identity: string): Promise<RegistryClient> {
     const settings = registrySettingsFor(this.#o.config, loc.canonical);
-    const cred = loc.credentials;
-    const credentials: CredentialSource =
-      cred.kind === 'static' ? async () => cred.credentials : cred.kind === 'none' ? async () => undefined : () => this.#docker.get(loc.canonical);
+    const credentials = credentialSource(loc.credentials, loc.canonical, this.#docker);
     // the same lookup the config's load checked (config/check-files.ts)
     const certs = tlsDirFor(this.#o.config, loc);
     return connectBudgeted(
