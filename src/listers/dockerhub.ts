@@ -1,8 +1,7 @@
 import { FerryError, type ErrorCode } from '../errors.js';
-import type { CredentialSource } from '../registry/auth/credentials.js';
 import { apiJson } from '../registry/api-request.js';
 import { checkRepositoryCount } from './api-limits.js';
-import type { RepositoryLister, SessionFn } from './types.js';
+import type { RepositoryLister, SessionCredentials, SessionFn } from './types.js';
 
 export const HUB_API = 'https://hub.docker.com';
 
@@ -12,7 +11,7 @@ export interface DockerHubListerOptions {
   /** the source registry's session: Hub's API goes through its transport (TLS settings, retries, limits) */
   session: SessionFn;
   /** the source's credentials: the Hub account, sent only to the Hub API's login */
-  credentials: CredentialSource;
+  credentials: SessionCredentials;
   maxItems: number | null;
   /** the Hub API origin (tests point it elsewhere) */
   api?: string;
@@ -38,13 +37,13 @@ export function dockerHubLister(o: DockerHubListerOptions): RepositoryLister {
   return {
     describe: `dockerhub ${o.namespace ?? '(login user)'}`,
     async list(signal) {
-      const creds = await o.credentials();
+      const session = await o.session();
+      const creds = await o.credentials(session);
       const basic = creds && 'username' in creds ? creds : undefined;
       const namespace = o.namespace ?? basic?.username;
       if (!namespace) {
         throw new FerryError('CONFIG_INVALID', 'the dockerhub lister needs a namespace: start the from regex with it (regex:myorg/.*) or give the source an auth: to list the login user');
       }
-      const session = await o.session();
       const sig = signal ? { signal } : {};
       const headers: Record<string, string> = {};
       if (basic) {

@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../errors.js';
-import { basicHeader, type CredentialSource } from '../registry/auth/credentials.js';
+import { basicHeader } from '../registry/auth/credentials.js';
 import { apiJson } from '../registry/api-request.js';
 import { checkRepositoryCount } from './api-limits.js';
-import type { RepositoryLister, SessionFn } from './types.js';
+import type { RepositoryLister, SessionCredentials, SessionFn } from './types.js';
 
 /**
  * Harbor's project repositories API (`/api/v2.0/projects/{project}/repositories`): what a project member (or a
@@ -10,15 +10,15 @@ import type { RepositoryLister, SessionFn } from './types.js';
  * The API is on the registry's own origin and goes through its session (TLS settings, certs-dir, retries); Harbor's
  * API takes Basic auth with the source's credentials, not the registry's bearer tokens.
  */
-export function harborLister(o: { session: SessionFn; project: string; credentials: CredentialSource; maxItems: number | null }): RepositoryLister {
+export function harborLister(o: { session: SessionFn; project: string; credentials: SessionCredentials; maxItems: number | null }): RepositoryLister {
   return {
     describe: `harbor project ${o.project}`,
     async list(signal) {
-      const creds = await o.credentials();
+      const session = await o.session();
+      const creds = await o.credentials(session);
       const headers: Record<string, string> = {};
       if (creds && 'username' in creds) headers.authorization = basicHeader(creds);
       // the endpoint the session settled on (its scheme may be the plain-HTTP fallback)
-      const session = await o.session();
       const base = session.endpoint;
       const what = `listing Harbor project ${o.project}`;
       const out: string[] = [];

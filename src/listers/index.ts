@@ -1,26 +1,25 @@
 import type { ListerSettings, MappingConfig, TaskConfig } from '../config/types.js';
 import { FerryError } from '../errors.js';
-import type { CredentialSource } from '../registry/auth/credentials.js';
 import type { Clock } from '../clock.js';
 import { cachedLister } from './cache.js';
 import { catalogLister } from './catalog.js';
 import { dockerHubLister } from './dockerhub.js';
 import { harborLister } from './harbor.js';
 import { indexLister } from './index-search.js';
-import { literalNamespace, type RepositoryLister, type SessionFn } from './types.js';
+import { literalNamespace, type RepositoryLister, type SessionCredentials, type SessionFn } from './types.js';
 import { validatedLister } from './validated.js';
 import type { Logger } from '../log/logger.js';
 
 export { cachedLister, catalogLister, dockerHubLister, harborLister, indexLister, literalNamespace };
-export type { RepositoryLister, SessionFn };
+export type { RepositoryLister, SessionCredentials, SessionFn };
 
 export interface TaskListerDeps {
   settings: ListerSettings;
   clock: Clock;
   /** the source registry's session: every lister's requests go through it (TLS settings, retries, limits) */
   session: SessionFn;
-  /** the source's credentials, for the Hub and Harbor APIs' own logins */
-  credentials: CredentialSource;
+  /** the credentials of the session's account, for the Hub and Harbor APIs' own logins */
+  credentials: SessionCredentials;
   /** API origins, for tests */
   hubApi?: string;
   /** warnings about invalid listed names */

@@ -1,7 +1,6 @@
 import type { FerryConfig, TaskConfig } from '../config/types.js';
 import { dockerConfigProvider } from '../credentials/provider.js';
 import type { CredentialProvider } from '../credentials/types.js';
-import { credentialSource } from '../credentials/resolve.js';
 import { TaskListers } from '../listers/index.js';
 import type { Logger } from '../log/logger.js';
 import type { RecheckSchedule } from '../registry/budget/recheck.js';
@@ -65,7 +64,7 @@ export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
         settings: config.lister,
         clock: deps.clock,
         session: () => pool.client(task.source),
-        credentials: credentialSource(task.source.credentials, task.source.canonical, docker),
+        credentials: (session) => pool.credentials(session)(),
         ...(deps.hubApi ? { hubApi: deps.hubApi } : {}),
         ...(deps.hubIndex ? { hubIndex: deps.hubIndex } : {}),
         logger: deps.logger,

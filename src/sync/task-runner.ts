@@ -138,15 +138,16 @@ function finisher(summary: TaskRunSummary, log: Logger, deps: TaskRunnerDeps): F
  */
 function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atLeast: boolean } {
   const { task, deps, src, log, tally } = run;
-  const snap = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
+  const identity = deps.pool.identity(src);
+  const snap = deps.pool.budget.state(src.registry, identity);
   const budget: BudgetSnapshot | undefined = snap && budgetSnapshot(snap);
   const pulls = tally.planned;
   deps.bus.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: pulls, ...(tally.atLeast ? { pullsEstimated: true } : {}), ...(budget ? { budget } : {}) });
   run.announced = true;
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
-    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.summary.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
-    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls${left}`,
+    { identity, images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.summary.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
+    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls as ${identity}${left}`,
   );
   return { pulls, atLeast: tally.atLeast };
 }
