@@ -64,6 +64,11 @@ export class RegistryPool {
     return this.#accounts.get(client)?.credentials ?? (async () => undefined);
   }
 
+  /** Whether a location pulls through a credential pool (a source whose registry lists `credentials:`). */
+  pooled(loc: LocationConfig): boolean {
+    return this.#poolAccounts(loc) !== undefined;
+  }
+
   /** The session for a location; for a pooled source, the one whose account has most pull budget left now. */
   async client(loc: LocationConfig): Promise<RegistryClient> {
     const accounts = this.#poolAccounts(loc);

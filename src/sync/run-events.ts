@@ -44,6 +44,8 @@ export interface TaskRunSummary extends RunCounts {
   pullsPlanned?: number;
   /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
   pullsPlannedAtLeast?: boolean;
+  /** the account the source's pulls were charged to, when its registry lists several (`registries.*.credentials`) */
+  pullIdentity?: string;
   startedAt: number;
   finishedAt: number;
   ok: boolean;

@@ -57,6 +57,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
+    if (deps.pool.pooled(task.source)) summary.pullIdentity = deps.pool.identity(src);
     const run: RunContext = { task, deps, src, dst, summary, log, signal, copies, finish: finisher(summary, log, deps), tally, announced: false, slowBlobs: new SlowBlobs() };
     // the copy reads a manifest the target lacks anyway: no source HEAD for it first
     const planDeps = { src, dst, askSourceForNew: false, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) };

@@ -13,6 +13,7 @@ import { encodeDregsyAuth } from '../../src/credentials/dregsy-auth.js';
 import type { Logger } from '../../src/log/logger.js';
 import { createRuntime } from '../../src/sync/runtime.js';
 import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
+import { formatTaskSummary } from '../../src/report/summary.js';
 import { tagsOf } from '../cli/helpers.js';
 import { proxy, registry } from '../engine/helpers.js';
 import { makeImage, pushImage } from '../harness/images.js';
@@ -79,6 +80,8 @@ tasks:
       const summary = await rt.run(task);
       assert.equal(summary.ok, true, JSON.stringify(summary));
       assert.equal(summary.copied, 1);
+      assert.equal(summary.pullIdentity, expected, 'the run summary (and so the run report) names the account');
+      assert.match(formatTaskSummary(summary), new RegExp(`, 1 pull as ${expected} \\(planned: 1\\)`));
       assert.deepEqual(pulls.slice(before), [expected], `run for ${tag}: the manifest GET was made as ${expected}`);
       assert.ok(lines.some((l) => l.includes(`as ${expected}`) && l.startsWith('planned:')), `the planned line names ${expected}`);
       lines.length = 0;
@@ -125,6 +128,7 @@ tasks:
       const summary = await own.rt.run(own.config.tasks[0]!);
       assert.equal(summary.ok, true, JSON.stringify(summary));
       assert.ok(who.includes('bob') && !who.includes('alice'), `the task's own account went first: ${who.join(',')}`);
+      assert.equal(summary.pullIdentity, 'bob');
       const target = await own.rt.pool.client(own.config.tasks[0]!.target);
       assert.equal(own.rt.pool.identity(target), 'anonymous', 'the target keeps its auth: none');
     } finally {
@@ -135,6 +139,7 @@ tasks:
     try {
       const summary = await none.rt.run(none.config.tasks[0]!);
       assert.equal(summary.ok, false, 'anonymous pulls from an htpasswd registry are refused');
+      assert.equal(summary.pullIdentity, undefined, 'not pooled');
       assert.ok(who.every((u) => u === '-'), 'no pooled account was used');
     } finally {
       await none.rt.close();
