@@ -5,7 +5,9 @@
  */
 import { FerryError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { parseCredsFlag, staticCredentials } from '../registry/auth/credentials.js';
+import { parseCredsFlag } from '../registry/auth/credentials.js';
+import { credentialSource, noDockerConfig } from '../credentials/resolve.js';
+import { staticSetting } from '../credentials/types.js';
 import type { RegistryClient } from '../registry/client.js';
 import { connectRegistry, type RegistryOptions } from '../registry/connect.js';
 import { hasUserinfoText } from '../registry/transport/http.js';
@@ -54,7 +56,8 @@ export function connectFromFlags(
       tlsVerify: tlsFlag(str('tls-verify'), `--${prefix}tls-verify`),
       certDir: str('cert-dir'),
       endpoint,
-      credentials: c !== undefined ? staticCredentials(parseCredsFlag(c)) : undefined,
+      // --creds, else anonymous: the CLI does not read the Docker config
+      credentials: credentialSource(c !== undefined ? staticSetting(parseCredsFlag(c)) : { kind: 'none' }, registry, noDockerConfig),
       // TLS errors give advice in this command's flags, not the config's keys
       tlsAdvice: {
         certificate: `pass --${prefix}tls-verify=false, or --${prefix}cert-dir DIR with its CA certificate in DIR/ca.crt`,

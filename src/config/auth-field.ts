@@ -1,6 +1,6 @@
 import { AuthFormatError, decodeDregsyAuth } from '../credentials/dregsy-auth.js';
 import { UnresolvedReferenceError, type ExpandEnv } from '../credentials/expand.js';
-import type { CredentialSource } from '../credentials/types.js';
+import type { CredentialSetting } from '../credentials/types.js';
 import type { Diagnostics } from './diagnostics.js';
 import { isNull, readString } from './scalars.js';
 import type { RawNode } from './yaml-tree.js';
@@ -23,7 +23,7 @@ export function authProblem(e: unknown): string {
  * ferry's `${ENV}` / `${file:}` references. Undefined (with an error reported at `keyLine`, the `auth:` key's line)
  * when it cannot be used.
  */
-export function readAuth(d: Diagnostics, n: RawNode | undefined, path: string, expand: ExpandEnv, keyLine?: number): CredentialSource | undefined {
+export function readAuth(d: Diagnostics, n: RawNode | undefined, path: string, expand: ExpandEnv, keyLine?: number): CredentialSetting | undefined {
   if (n === undefined || isNull(n)) return { kind: 'docker-config' };
   const s = readString(d, n, path, AUTH_PLACEHOLDER_HINT);
   if (s === undefined) return undefined;

@@ -52,7 +52,10 @@ async function checkTlsDirectories(d: Diagnostics, config: FerryConfig): Promise
 
 async function checkDockerConfig(d: Diagnostics, config: FerryConfig, env: Env): Promise<void> {
   const users = config.tasks.flatMap((task) =>
-    (['source', 'target'] as const).filter((role) => task[role].credentials.kind === 'docker-config').map((role) => ({ task, role, loc: task[role] })),
+    (['source', 'target'] as const)
+      // a source whose registry lists credentials: pulls with those accounts, never the Docker config
+      .filter((role) => task[role].credentials.kind === 'docker-config' && !(role === 'source' && registrySettingsFor(config, task.source.canonical).credentials.length > 0))
+      .map((role) => ({ task, role, loc: task[role] })),
   );
   const first = users[0];
   const dir = env.DOCKER_CONFIG || (env.HOME ? join(env.HOME, '.docker') : undefined);

@@ -1,4 +1,4 @@
-import type { CredentialSource, Credentials } from '../credentials/types.js';
+import type { CredentialSetting, Credentials } from '../credentials/types.js';
 import type { FromSpec, ToSpec } from '../filter/mapping.js';
 import type { TagFilter } from '../filter/tag-filter.js';
 import type { PlatformSelection } from '../oci/platform.js';
@@ -60,7 +60,7 @@ export interface LocationConfig {
    * under `project/`: this is that path part ('' when the registry is just a host), to prepend to repositories.
    */
   readonly repositoryPrefix: string;
-  readonly credentials: CredentialSource;
+  readonly credentials: CredentialSetting;
   /** `skip-tls-verify` here or in the registry's `registries:` entry */
   readonly skipTlsVerify: boolean;
   /** the URL ferry talks to: a `registries:` endpoint, else https://host */

@@ -1,5 +1,5 @@
 import { expandReferences, type ExpandEnv } from './expand.js';
-import { basicCredentials, type CredentialSource } from './types.js';
+import { basicCredentials, type CredentialSetting } from './types.js';
 
 /** A dregsy `auth:` value that cannot be decoded; messages never contain the secret. */
 export class AuthFormatError extends Error {
@@ -19,7 +19,7 @@ const HINT = 'auth must be the standard base64 (with padding) of {"username":"â€
  * - both must be non-empty: a username without a password (or the reverse) is an error, not a login.
  * Throws AuthFormatError or UnresolvedReferenceError.
  */
-export function decodeDregsyAuth(value: string, e: ExpandEnv): CredentialSource {
+export function decodeDregsyAuth(value: string, e: ExpandEnv): CredentialSetting {
   if (value.trim() === 'none') return { kind: 'none' };
   const expanded = expandReferences(value, e).trim();
   if (expanded === 'none') return { kind: 'none' };

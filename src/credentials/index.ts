@@ -1,11 +1,12 @@
 export {
   basicCredentials,
   isTokenCredentials,
-  staticSource,
+  staticSetting,
   tokenCredentials,
   REDACTED,
   type BasicCredentials,
   type CredentialProvider,
+  type CredentialSetting,
   type CredentialSource,
   type Credentials,
   type TokenCredentials,
@@ -21,4 +22,5 @@ export {
   normalizeAuthKey,
 } from './docker-config.js';
 export { getFromHelper, makeRunProgram, runProgram, type RunProgram } from './helper.js';
-export { dockerConfigPath, dockerConfigProvider, providerForSource, type DockerConfigProviderOptions } from './provider.js';
+export { dockerConfigPath, dockerConfigProvider, type DockerConfigProviderOptions } from './provider.js';
+export { credentialSource, noDockerConfig } from './resolve.js';

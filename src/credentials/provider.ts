@@ -5,7 +5,7 @@ import { FerryError } from '../errors.js';
 import { canonicalRegistry } from '../ref/docker-hub.js';
 import { credentialsFromAuthEntry, DockerConfigFile, findKey, helperServerUrl } from './docker-config.js';
 import { getFromHelper, makeRunProgram, type RunProgram } from './helper.js';
-import type { CredentialProvider, CredentialSource, Credentials } from './types.js';
+import type { CredentialProvider, Credentials } from './types.js';
 
 export interface DockerConfigProviderOptions {
   env?: Readonly<Record<string, string | undefined>>;
@@ -93,14 +93,4 @@ export function dockerConfigProvider(opts: DockerConfigProviderOptions = {}): Cr
       return value;
     },
   };
-}
-
-/**
- * The provider for one source or target: its configured credentials, nothing for `auth: none`, or the Docker
- * config. The registry argument is ignored for static and none.
- */
-export function providerForSource(source: CredentialSource, dockerConfig: CredentialProvider): CredentialProvider {
-  if (source.kind === 'static') return { get: async () => source.credentials };
-  if (source.kind === 'none') return { get: async () => undefined };
-  return dockerConfig;
 }

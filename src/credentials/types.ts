@@ -12,14 +12,23 @@ export interface TokenCredentials {
 
 export type Credentials = BasicCredentials | TokenCredentials;
 
-/** Where a source or target gets its credentials from. */
-export type CredentialSource =
+/**
+ * What the config says about a source's or target's credentials (its `auth:`), before any lookup. Resolved to a
+ * `CredentialSource` by `credentialSource` (credentials/resolve.ts), the one place that decides.
+ */
+export type CredentialSetting =
   /** dregsy `auth:` (or ferry `${…}` references), already decoded */
   | { readonly kind: 'static'; readonly credentials: Credentials }
   /** `auth: none`: anonymous, never look anything up */
   | { readonly kind: 'none' }
   /** no `auth`: the Docker config (`auths`, `credHelpers`, `credsStore`) decides at run time */
   | { readonly kind: 'docker-config' };
+
+/**
+ * Where a registry session gets its credentials when it needs them: asked lazily (a Docker config helper runs only
+ * when a registry asks for a login), undefined for anonymous.
+ */
+export type CredentialSource = () => Promise<Credentials | undefined>;
 
 /** Looks up credentials for a registry, by its canonical name (`docker.io`, `host:port`). */
 export interface CredentialProvider {
@@ -50,7 +59,7 @@ export function isTokenCredentials(c: Credentials): c is TokenCredentials {
   return 'identityToken' in c;
 }
 
-/** Wraps a source so it prints safely (the inner credentials already redact themselves). */
-export function staticSource(credentials: Credentials): CredentialSource {
+/** The setting for credentials given in the config or on the command line. */
+export function staticSetting(credentials: Credentials): CredentialSetting {
   return { kind: 'static', credentials };
 }

@@ -1,28 +1,25 @@
 import type { ListerSettings, MappingConfig, TaskConfig } from '../config/types.js';
 import { FerryError } from '../errors.js';
-import type { Credentials } from '../registry/auth/credentials.js';
-import type { RegistryClient } from '../registry/client.js';
 import type { Clock } from '../clock.js';
 import { cachedLister } from './cache.js';
 import { catalogLister } from './catalog.js';
 import { dockerHubLister } from './dockerhub.js';
 import { harborLister } from './harbor.js';
 import { indexLister } from './index-search.js';
-import { literalNamespace, type FetchFn, type RepositoryLister } from './types.js';
+import { literalNamespace, type RepositoryLister, type SessionCredentials, type SessionFn } from './types.js';
 import { validatedLister } from './validated.js';
 import type { Logger } from '../log/logger.js';
 
 export { cachedLister, catalogLister, dockerHubLister, harborLister, indexLister, literalNamespace };
-export type { FetchFn, RepositoryLister };
+export type { RepositoryLister, SessionCredentials, SessionFn };
 
 export interface TaskListerDeps {
   settings: ListerSettings;
   clock: Clock;
-  /** the source registry's client (catalog) */
-  client: () => Promise<RegistryClient>;
-  /** the source's credentials (Hub and Harbor APIs) */
-  credentials: () => Promise<Credentials | undefined>;
-  fetch?: FetchFn;
+  /** the source registry's session: every lister's requests go through it (TLS settings, retries, limits) */
+  session: SessionFn;
+  /** the credentials of the session's account, for the Hub and Harbor APIs' own logins */
+  credentials: SessionCredentials;
   /** API origins, for tests */
   hubApi?: string;
   /** warnings about invalid listed names */
@@ -59,21 +56,19 @@ export class TaskListers {
   #make(type: string, ns: string | undefined, search: string | undefined): RepositoryLister {
     const { deps } = this;
     const maxItems = deps.settings.maxItems;
-    const f = deps.fetch ? { fetch: deps.fetch } : {};
+    const session = deps.session;
     switch (type) {
       case 'dockerhub':
-        return dockerHubLister({ credentials: deps.credentials, maxItems, ...(ns ? { namespace: ns } : {}), ...f, ...(deps.hubApi ? { api: deps.hubApi } : {}) });
+        return dockerHubLister({ session, credentials: deps.credentials, maxItems, ...(ns ? { namespace: ns } : {}), ...(deps.hubApi ? { api: deps.hubApi } : {}) });
       case 'index':
-        return indexLister({ search: search ?? '', maxItems, ...f, ...(deps.hubIndex ? { index: deps.hubIndex } : {}) });
+        return indexLister({ session, search: search ?? '', maxItems, ...(deps.hubIndex ? { index: deps.hubIndex } : {}) });
       case 'harbor': {
         const project = search ?? ns;
         if (!project) throw new FerryError('CONFIG_INVALID', `task '${this.task.name}': the harbor lister needs a project: start the from regex with it (regex:project/.*) or set search: <project>`);
-        // the endpoint the source's client settled on (its scheme may be the plain-HTTP fallback)
-        const harbor = (endpoint: string): RepositoryLister => harborLister({ endpoint, project, credentials: deps.credentials, maxItems, ...f });
-        return { describe: `harbor project ${project}`, list: async (signal) => harbor((await deps.client()).endpoint).list(signal) };
+        return harborLister({ session, project, credentials: deps.credentials, maxItems });
       }
       default:
-        return catalogLister(deps.client, maxItems);
+        return catalogLister(session, maxItems);
     }
   }
 }

@@ -92,4 +92,6 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** 'throw': a 429 without Retry-After fails at once (a pull budget decides what to do) instead of backing off */
   rateLimited?: 'retry' | 'throw';
+  /** false: this session adds no Authorization and answers no 401 (side APIs with their own login: Hub, Harbor) */
+  authenticate?: boolean;
 }

@@ -145,7 +145,7 @@ export class RegistryClient {
         await this.pause(retry, undefined, err, o);
         continue;
       }
-      if (res.status === 401 && !authRetried && replayable) {
+      if (res.status === 401 && !authRetried && replayable && o.authenticate !== false) {
         let next: ReturnType<Authenticator['onUnauthorized']>;
         try {
           next = this.auth.onUnauthorized(res, scopes);
@@ -239,7 +239,7 @@ export class RegistryClient {
       const url = this.url(o.path);
       // Credentials go only to the registry's own origin, even when an upload Location points elsewhere (a
       // relative path is the registry's own; only an absolute URL, left as it was, needs parsing).
-      if (url !== o.path || new URL(url).origin === this.origin) {
+      if (o.authenticate !== false && (url !== o.path || new URL(url).origin === this.origin)) {
         const authorization = await this.auth.authorization(scopes, o.signal);
         if (authorization) headers.authorization = authorization;
       }
@@ -253,7 +253,7 @@ export class RegistryClient {
           res = await this.exchange(req);
         }
       }
-      if (res.status === 401 && originOf(req.url) !== this.origin) {
+      if (res.status === 401 && o.authenticate !== false && originOf(req.url) !== this.origin) {
         // A 401 from another origin (a CDN behind a redirect, an upload Location, a pagination link elsewhere) is
         // never answered with credentials, and changes no auth state: its challenge could name any token realm.
         await drain(res.body);

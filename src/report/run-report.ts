@@ -32,6 +32,8 @@ export interface ReportTask extends RunCounts {
   /** the pulls the `planned` line counted (`pulls` is what was spent); null when the run planned nothing */
   pullsPlanned: number | null;
   pullsPlannedAtLeast: boolean;
+  /** the account the pulls were charged to, when the source registry lists several accounts */
+  pullIdentity?: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -84,6 +86,7 @@ export function reportTaskHead(s: TaskRunSummary): ReportTaskHead {
     ...runCounts(s),
     pullsPlanned: s.pullsPlanned ?? null,
     pullsPlannedAtLeast: s.pullsPlannedAtLeast ?? false,
+    ...(s.pullIdentity ? { pullIdentity: s.pullIdentity } : {}),
     error: s.error === undefined ? null : safeText(s.error, MAX_REPORT_TEXT),
   };
 }

@@ -28,7 +28,7 @@ export function formatDuration(ms: number): string {
  * pulls spent, and what the `planned` line counted ("at least" while some index was not read yet).
  */
 function pullsPart(s: TaskRunSummary): string {
-  const spent = `${s.pulls} ${s.pulls === 1 ? 'pull' : 'pulls'}`;
+  const spent = `${s.pulls} ${s.pulls === 1 ? 'pull' : 'pulls'}${s.pullIdentity ? ` as ${s.pullIdentity}` : ''}`;
   return s.pullsPlanned === undefined ? spent : `${spent} (planned: ${s.pullsPlannedAtLeast ? 'at least ' : ''}${s.pullsPlanned})`;
 }
 
@@ -56,6 +56,7 @@ export function summaryFields(s: TaskRunSummary): Record<string, unknown> {
     pulls: s.pulls,
     ...(s.pullsPlanned !== undefined ? { pullsPlanned: s.pullsPlanned } : {}),
     ...(s.pullsPlannedAtLeast ? { pullsPlannedAtLeast: true } : {}),
+    ...(s.pullIdentity ? { pullIdentity: s.pullIdentity } : {}),
     ok: s.ok,
     ...(s.error ? { error: s.error } : {}),
   };

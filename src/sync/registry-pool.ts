@@ -3,12 +3,11 @@ import { dirname } from 'node:path';
 import { registrySettingsFor, tlsDirFor } from '../config/resolve.js';
 import type { FerryConfig, LocationConfig } from '../config/types.js';
 import { dockerConfigProvider } from '../credentials/provider.js';
-import type { CredentialProvider } from '../credentials/types.js';
-import { isTokenCredentials } from '../credentials/types.js';
+import { credentialSource } from '../credentials/resolve.js';
+import { isTokenCredentials, staticSetting, type CredentialProvider, type CredentialSetting, type CredentialSource } from '../credentials/types.js';
 import type { Logger } from '../log/logger.js';
-import { ANONYMOUS, connectBudgeted, PullBudget, type RecheckSchedule } from '../registry/budget/index.js';
+import { ANONYMOUS, connectBudgeted, CredentialPool, PullBudget, type RecheckSchedule } from '../registry/budget/index.js';
 import type { SyncEventBus } from './run-events.js';
-import type { CredentialSource } from '../registry/auth/credentials.js';
 import type { Exchange, RegistryClient } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
 import type { TlsAdvice } from '../registry/transport/tls-errors.js';
@@ -26,14 +25,20 @@ export interface RegistryPoolOptions {
 }
 
 /**
- * One registry client per (registry, endpoint, credentials, TLS setting), shared by every task of a run, so a registry's
- * `max-concurrency` and `requests-per-second` hold across tasks running at the same time with the same credentials
- * (tasks with different credentials have a client, and limits, each). All clients report to one pull budget.
- * Connections are made on first use: loading a config touches no network.
+ * One registry session per (registry, endpoint, credentials, TLS setting), shared by every task of a run, so a
+ * registry's `max-concurrency` and `requests-per-second` hold across tasks running at the same time with the same
+ * credentials (tasks with different credentials have a session, and limits, each). All sessions report to one pull
+ * budget. A source whose registry lists `credentials:` pulls through a credential pool: a session per account, and
+ * each `client()` call (one per task run) takes the account with most budget left. Sessions are made on first use:
+ * loading a config touches no network.
  */
 export class RegistryPool {
   readonly #o: RegistryPoolOptions;
-  readonly #clients = new Map<string, Promise<RegistryClient>>();
+  readonly #sessions = new Map<string, Promise<RegistryClient>>();
+  readonly #pools = new Map<string, Promise<CredentialPool>>();
+  /** which account each session pulls as, and its credentials (for the side APIs of the listers) */
+  readonly #accounts = new WeakMap<RegistryClient, { identity: string; credentials: CredentialSource }>();
+  readonly #sources: ReadonlySet<LocationConfig>;
   readonly #docker: CredentialProvider;
   /** per pool, so a credential digest means nothing outside this process */
   readonly #salt = randomBytes(32);
@@ -42,27 +47,76 @@ export class RegistryPool {
   constructor(o: RegistryPoolOptions) {
     this.#o = o;
     this.#docker = o.dockerConfig ?? dockerConfigProvider();
+    this.#sources = new Set(o.config.tasks.map((t) => t.source));
   }
 
   get budget(): PullBudget {
     return this.#o.budget;
   }
 
-  /** The identity a location's pulls are charged to (a username, never a secret). */
-  identity(loc: LocationConfig): string {
-    const c = loc.credentials;
-    if (c.kind === 'static') return isTokenCredentials(c.credentials) ? 'identity-token' : c.credentials.username;
-    if (c.kind === 'none') return ANONYMOUS;
-    return 'docker-config';
+  /** The identity a session's pulls are charged to (a username, never a secret). */
+  identity(client: RegistryClient): string {
+    return this.#accounts.get(client)?.identity ?? ANONYMOUS;
+  }
+
+  /** The credentials a session of this pool uses (the Hub and Harbor listers log in to their APIs with them). */
+  credentials(client: RegistryClient): CredentialSource {
+    return this.#accounts.get(client)?.credentials ?? (async () => undefined);
+  }
+
+  /** Whether a location pulls through a credential pool (a source whose registry lists `credentials:`). */
+  pooled(loc: LocationConfig): boolean {
+    return this.#poolAccounts(loc) !== undefined;
+  }
+
+  /** The session for a location; for a pooled source, the one whose account has most pull budget left now. */
+  async client(loc: LocationConfig): Promise<RegistryClient> {
+    const accounts = this.#poolAccounts(loc);
+    if (!accounts) return this.#session(loc, loc.credentials, identityOf(loc.credentials));
+    const key = this.#sessionKey(loc, loc.credentials);
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      const members = accounts.map(async (a) => ({ identity: a.identity, client: await this.#session(loc, a.setting, a.identity) }));
+      pool = Promise.all(members).then((m) => new CredentialPool(loc.canonical, this.#o.budget, m));
+      this.#pools.set(key, pool);
+      pool.catch(() => this.#pools.delete(key));
+    }
+    const chosen = (await pool).choose();
+    const state = this.#o.budget.state(loc.canonical, chosen.identity);
+    const left = state?.remaining !== undefined ? `${state.remaining} of ${state.limit ?? '?'} pulls left` : 'budget not known yet';
+    this.#o.logger.info({ registry: loc.canonical, identity: chosen.identity, ...(state?.remaining !== undefined ? { pullsRemaining: state.remaining } : {}) }, `pulling from ${loc.canonical} as ${chosen.identity} (${left}), the account with most pull budget left`);
+    return chosen.client;
+  }
+
+  /**
+   * The accounts a source pulls with when its registry lists `credentials:`: its own `auth:` first (when it has
+   * one), then the listed ones, each once. Undefined for a target, a registry without `credentials:`, or
+   * `auth: none` (anonymous on purpose).
+   */
+  #poolAccounts(loc: LocationConfig): { identity: string; setting: CredentialSetting }[] | undefined {
+    const listed = registrySettingsFor(this.#o.config, loc.canonical).credentials;
+    if (!this.#sources.has(loc) || listed.length === 0 || loc.credentials.kind === 'none') return undefined;
+    const settings = [...(loc.credentials.kind === 'static' ? [loc.credentials] : []), ...listed.map(staticSetting)];
+    const out: { identity: string; setting: CredentialSetting }[] = [];
+    const seen = new Set<string>();
+    for (const setting of settings) {
+      const key = this.#credentialKey(setting);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const base = identityOf(setting);
+      let identity = base;
+      for (let n = 2; out.some((a) => a.identity === identity); n++) identity = `${base}#${n}`;
+      out.push({ identity, setting });
+    }
+    return out;
   }
 
   /**
    * Which credentials a location uses, as a keyed digest of all of them (username and password, or the identity
-   * token): two locations share a client only when their credentials are identical, so one task's stale password
+   * token): two locations share a session only when their credentials are identical, so one task's stale password
    * neither hides behind nor breaks another's good one. The secret itself is never part of a key.
    */
-  #credentialKey(loc: LocationConfig): string {
-    const c = loc.credentials;
+  #credentialKey(c: CredentialSetting): string {
     if (c.kind !== 'static') return c.kind;
     let key = this.#keys.get(c);
     if (key === undefined) {
@@ -75,23 +129,27 @@ export class RegistryPool {
     return key;
   }
 
-  client(loc: LocationConfig): Promise<RegistryClient> {
-    const identity = this.identity(loc);
-    const key = `${loc.canonical}\u0000${loc.endpoint}\u0000${this.#credentialKey(loc)}\u0000${loc.skipTlsVerify}`;
-    let c = this.#clients.get(key);
+  #sessionKey(loc: LocationConfig, setting: CredentialSetting): string {
+    return `${loc.canonical}\u0000${loc.endpoint}\u0000${this.#credentialKey(setting)}\u0000${loc.skipTlsVerify}`;
+  }
+
+  #session(loc: LocationConfig, setting: CredentialSetting, identity: string): Promise<RegistryClient> {
+    const key = this.#sessionKey(loc, setting);
+    let c = this.#sessions.get(key);
     if (!c) {
-      c = this.#connect(loc, identity);
-      this.#clients.set(key, c);
-      c.catch(() => this.#clients.delete(key));
+      const credentials = credentialSource(setting, loc.canonical, this.#docker);
+      c = this.#connect(loc, credentials, identity).then((client) => {
+        this.#accounts.set(client, { identity, credentials });
+        return client;
+      });
+      this.#sessions.set(key, c);
+      c.catch(() => this.#sessions.delete(key));
     }
     return c;
   }
 
-  async #connect(loc: LocationConfig, identity: string): Promise<RegistryClient> {
+  async #connect(loc: LocationConfig, credentials: CredentialSource, identity: string): Promise<RegistryClient> {
     const settings = registrySettingsFor(this.#o.config, loc.canonical);
-    const cred = loc.credentials;
-    const credentials: CredentialSource =
-      cred.kind === 'static' ? async () => cred.credentials : cred.kind === 'none' ? async () => undefined : () => this.#docker.get(loc.canonical);
     // the same lookup the config's load checked (config/check-files.ts)
     const certs = tlsDirFor(this.#o.config, loc);
     return connectBudgeted(
@@ -120,10 +178,18 @@ export class RegistryPool {
   }
 
   async close(): Promise<void> {
-    const all = [...this.#clients.values()];
-    this.#clients.clear();
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    this.#pools.clear();
     await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
   }
+}
+
+/** The identity a setting's pulls are charged to: the username, never a secret. */
+function identityOf(c: CredentialSetting): string {
+  if (c.kind === 'static') return isTokenCredentials(c.credentials) ? 'identity-token' : c.credentials.username;
+  if (c.kind === 'none') return ANONYMOUS;
+  return 'docker-config';
 }
 
 /** What to do about a registry's TLS, in the config's words. `rootLayout`: certificates under <root>/<host[:port]>. */

@@ -50,6 +50,8 @@ export interface TaskRunSummary extends RunCounts {
   pullsPlannedAtLeast?: boolean;
   /** tags listed but not selected by the task's filters */
   filteredOut?: number;
+  /** the account the source's pulls were charged to, when its registry lists several (`registries.*.credentials`) */
+  pullIdentity?: string;
   startedAt: number;
   finishedAt: number;
   ok: boolean;

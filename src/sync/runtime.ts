@@ -1,7 +1,7 @@
 import type { FerryConfig, TaskConfig } from '../config/types.js';
 import { dockerConfigProvider } from '../credentials/provider.js';
 import type { CredentialProvider } from '../credentials/types.js';
-import { TaskListers, type FetchFn } from '../listers/index.js';
+import { TaskListers } from '../listers/index.js';
 import type { Logger } from '../log/logger.js';
 import type { RecheckSchedule } from '../registry/budget/recheck.js';
 import type { Exchange } from '../registry/client.js';
@@ -21,8 +21,7 @@ export interface RuntimeDeps {
   dockerConfig?: CredentialProvider;
   wrapHttp?: (http: HttpFn) => HttpFn;
   onExchange?: (e: Exchange) => void;
-  /** for the Hub/Harbor listers (tests) */
-  fetch?: FetchFn;
+  /** the Hub API and index origins for the dockerhub and index listers (tests) */
   hubApi?: string;
   hubIndex?: string;
   imageConcurrency?: number;
@@ -64,14 +63,11 @@ export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
     const key = `${task.index}`;
     let l = listers.get(key);
     if (!l) {
-      const client = () => pool.client(task.source);
-      const cred = task.source.credentials;
       l = new TaskListers(task, {
         settings: config.lister,
         clock: deps.clock,
-        client,
-        credentials: async () => (cred.kind === 'static' ? cred.credentials : cred.kind === 'none' ? undefined : docker.get(task.source.canonical)),
-        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        session: () => pool.client(task.source),
+        credentials: (session) => pool.credentials(session)(),
         ...(deps.hubApi ? { hubApi: deps.hubApi } : {}),
         ...(deps.hubIndex ? { hubIndex: deps.hubIndex } : {}),
         logger: deps.logger,

@@ -66,6 +66,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
     const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
+    if (deps.pool.pooled(task.source)) summary.pullIdentity = deps.pool.identity(src);
     const run: RunContext = { task, deps, emit, src, dst, thisRun, log, signal, copies, finish: finisher(log, emit), tally, announced: false, slowBlobs: new SlowBlobs() };
     // the copy reads a manifest the target lacks anyway: no source HEAD for it first
     const planDeps = { src, dst, askSourceForNew: false, ...(deps.listers ? { listers: deps.listers } : {}), ...(signal ? { signal } : {}) };
@@ -141,14 +142,15 @@ function finisher(log: Logger, emit: (e: SyncEvent) => void): Finish {
  */
 function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atLeast: boolean } {
   const { task, deps, src, log, tally } = run;
-  const budget: BudgetSnapshot | undefined = deps.pool.budget.state(src.registry, deps.pool.identity(task.source));
+  const identity = deps.pool.identity(src);
+  const budget: BudgetSnapshot | undefined = deps.pool.budget.state(src.registry, identity);
   const pulls = tally.planned;
   run.emit({ type: 'task-planned', task: task.name, images: totals.images, toCopy: totals.toCopy, pullsNeeded: pulls, ...(tally.atLeast ? { pullsEstimated: true } : {}), filteredOut: totals.filteredOut, ...(budget ? { budget } : {}) });
   run.announced = true;
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
-    { images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.thisRun.counts.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
-    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls${left}`,
+    { identity, images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.thisRun.counts.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
+    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls as ${identity}${left}`,
   );
   return { pulls, atLeast: tally.atLeast };
 }

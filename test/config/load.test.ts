@@ -401,6 +401,14 @@ describe('files the config points at are checked when it is loaded', () => {
     const withAuth = dockerTask.replace('{registry: b.example.com}', '{registry: b.example.com, auth: none}');
     assert.equal((await loadConfigText(withAuth, 'c.yaml', { env: { DOCKER_CONFIG: broken } })).config.tasks.length, 1);
   });
+  it("a source whose registry lists credentials: never reads the Docker config, so a broken one does not matter; its target still does", async () => {
+    const broken = dockerDir('not json');
+    const auth = Buffer.from(JSON.stringify({ username: 'alice', password: 'x' })).toString('base64');
+    const pooled = `registries:\n  a.example.com: {credentials: ['${auth}']}\ntasks:\n  - name: t\n    source: {registry: a.example.com}\n    target: {registry: b.example.com, auth: none}\n`;
+    assert.equal((await loadConfigText(pooled, 'c.yaml', { env: { DOCKER_CONFIG: broken } })).config.tasks.length, 1);
+    const targetToo = pooled.replace('{registry: b.example.com, auth: none}', '{registry: a.example.com}');
+    await rejects(targetToo, { DOCKER_CONFIG: broken }, `c.yaml:6: tasks[0].target: the Docker config ${join(broken, 'config.json')} is not valid JSON: fix or remove it, or give the task an auth:`);
+  });
   it('$HOME/.docker/config.json when DOCKER_CONFIG is not set; nothing without either', async () => {
     const home = mkdtempSync(join(tmpdir(), 'ferry-home-'));
     after(() => rmSync(home, { recursive: true, force: true }));

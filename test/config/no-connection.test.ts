@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/index.js';
 import { isFerryError } from '../../src/errors.js';
-import type { FetchFn } from '../../src/listers/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { HttpFn } from '../../src/registry/transport/http.js';
 import { systemClock } from '../../src/clock.js';
@@ -20,7 +19,7 @@ import { createRuntime } from '../../src/sync/runtime.js';
  * No invalid config opens a connection, including configs that only fail while resolving (TLS directories, lister
  * inputs, `${file:}` and `${ENV}` credentials). Each fixture of the bad-config corpus goes the way `ferry sync
  * --once` takes it: loadConfig, then, if that accepts it, the daemon with a real runtime. Every registry request
- * and every lister API call of those runs is redirected to one loopback listener that counts the TCP connections
+ * and every lister API call of those runs (they go through the registry sessions) is redirected to one loopback listener that counts the TCP connections
  * it accepts (so nothing can leave the machine), and the count must stay 0 over the whole corpus. A check that
  * moved from loading to a run would let its fixture's first task connect, and this test would name the fixture.
  */
@@ -43,7 +42,6 @@ describe('the bad-config corpus opens no connection', () => {
       return `${origin}${u.pathname}${u.search}`;
     };
     const wrapHttp = (http: HttpFn): HttpFn => (req) => http({ ...req, url: toListener(req.url) });
-    const fetchFn: FetchFn = (input, init) => fetch(toListener(input instanceof Request ? input.url : String(input)), init);
 
     const connected: string[] = [];
     const accepted: string[] = [];
@@ -62,7 +60,7 @@ describe('the bad-config corpus opens no connection', () => {
             reload: () => loadConfig(file, opts),
             select: () => true,
             once: true,
-            runtime: (config) => createRuntime(config, { logger: silentLogger, clock: systemClock, bus, dockerConfig: { get: async () => undefined }, wrapHttp, fetch: fetchFn }),
+            runtime: (config) => createRuntime(config, { logger: silentLogger, clock: systemClock, bus, dockerConfig: { get: async () => undefined }, wrapHttp }),
             watch: () => ({ close() {} }),
             signals: new EventEmitter() as SignalSource,
             logger: silentLogger,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { normalizeAuthKey } from '../../src/credentials/docker-config.js';
-import { dockerConfigProvider, providerForSource } from '../../src/credentials/provider.js';
+import { dockerConfigProvider } from '../../src/credentials/provider.js';
+import { credentialSource } from '../../src/credentials/resolve.js';
 import { basicCredentials } from '../../src/credentials/types.js';
 import { isFerryError } from '../../src/errors.js';
 
@@ -113,10 +114,15 @@ describe('Docker config file handling', () => {
     assert.equal(normalizeAuthKey('http://Reg.Example.com:5000/v2/'), 'reg.example.com:5000');
     assert.equal(normalizeAuthKey('index.docker.io'), 'docker.io');
   });
-  it('providerForSource', async () => {
-    const docker = { get: async () => basicCredentials('d', 'd') };
-    assert.equal(await providerForSource({ kind: 'none' }, docker).get('x'), undefined);
-    assert.deepEqual(raw(await providerForSource({ kind: 'static', credentials: basicCredentials('s', 't') }, docker).get('x')), { username: 's', password: 't' });
-    assert.deepEqual(raw(await providerForSource({ kind: 'docker-config' }, docker).get('x')), { username: 'd', password: 'd' });
+  it('credentialSource: a setting resolved for one registry; the Docker config is asked lazily, by canonical name', async () => {
+    const asked: string[] = [];
+    const docker = { get: async (r: string) => (asked.push(r), basicCredentials('d', 'd')) };
+    assert.equal(await credentialSource({ kind: 'none' }, 'x', docker)(), undefined);
+    assert.deepEqual(raw(await credentialSource({ kind: 'static', credentials: basicCredentials('s', 't') }, 'x', docker)()), { username: 's', password: 't' });
+    assert.deepEqual(asked, [], 'static and none never consult the Docker config');
+    const fromConfig = credentialSource({ kind: 'docker-config' }, 'index.docker.io', docker);
+    assert.deepEqual(asked, [], 'nothing is looked up before the session asks');
+    assert.deepEqual(raw(await fromConfig()), { username: 'd', password: 'd' });
+    assert.deepEqual(asked, ['docker.io']);
   });
 });

@@ -9,12 +9,13 @@ import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { isFerryError, type FerryError } from '../../src/errors.js';
 import { dockerHubLister, harborLister } from '../../src/listers/index.js';
-import { MAX_API_BODY_BYTES, MAX_API_REPOSITORIES } from '../../src/listers/http-json.js';
+import { MAX_API_BODY_BYTES, MAX_API_REPOSITORIES } from '../../src/listers/api-limits.js';
 import { validatedLister } from '../../src/listers/validated.js';
 import { DEFAULT_LISTING_LIMITS, listCatalog, listTags } from '../../src/registry/listing.js';
 import { makeImage, pushImage } from '../harness/images.js';
 import type { RegistryHandle } from '../harness/registry.js';
 import { client, proxy, registry } from '../engine/helpers.js';
+import { apiSession } from '../sync/api-session.js';
 
 const servers: Array<{ close(): void }> = [];
 after(() => servers.forEach((s) => s.close()));
@@ -89,7 +90,7 @@ describe('hostile listings', () => {
   test('a Hub API body over 8 MiB fails the listing', async () => {
     const big = JSON.stringify({ next: null, results: [{ name: 'a', filler: 'x'.repeat(MAX_API_BODY_BYTES) }] });
     const hub = await api((_req, res) => res.end(big));
-    const l = dockerHubLister({ namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub });
+    const l = dockerHubLister({ session: apiSession(), namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub });
     await assert.rejects(l.list(), refused(/sent more than 8388608 bytes/));
   });
 
@@ -101,7 +102,7 @@ describe('hostile listings', () => {
       for (let i = 0; i < 9; i++) res.write(chunk);
       res.end('"}]}');
     });
-    const l = dockerHubLister({ namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub });
+    const l = dockerHubLister({ session: apiSession(), namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub });
     await assert.rejects(l.list(), refused(/sent more than/));
   });
 
@@ -109,23 +110,23 @@ describe('hostile listings', () => {
     const n = MAX_API_REPOSITORIES + 1;
     const hubBody = JSON.stringify({ next: null, results: Array.from({ length: n }, (_, i) => ({ name: `r${i}`, namespace: 'ns' })) });
     const hub = await api((_req, res) => res.end(hubBody));
-    await assert.rejects(dockerHubLister({ namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub }).list(), refused(/more than 100000 repositories/));
+    await assert.rejects(dockerHubLister({ session: apiSession(), namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub }).list(), refused(/more than 100000 repositories/));
     const harborBody = JSON.stringify(Array.from({ length: n }, (_, i) => ({ name: `p/r${i}` })));
     const harbor = await api((_req, res) => res.end(harborBody));
-    await assert.rejects(harborLister({ endpoint: harbor, project: 'p', credentials: async () => undefined, maxItems: null }).list(), refused(/Harbor project p: more than 100000/));
+    await assert.rejects(harborLister({ session: apiSession({ endpoint: harbor, registry: 'harbor.test' }), project: 'p', credentials: async () => undefined, maxItems: null }).list(), refused(/Harbor project p: more than 100000/));
   });
 
   test('a Harbor API body over 8 MiB fails the listing', async () => {
     const big = JSON.stringify([{ name: 'p/a', filler: 'x'.repeat(MAX_API_BODY_BYTES) }]);
     const harbor = await api((_req, res) => res.end(big));
-    await assert.rejects(harborLister({ endpoint: harbor, project: 'p', credentials: async () => undefined, maxItems: null }).list(), refused(/sent more than/));
+    await assert.rejects(harborLister({ session: apiSession({ endpoint: harbor, registry: 'harbor.test' }), project: 'p', credentials: async () => undefined, maxItems: null }).list(), refused(/sent more than/));
   });
 
   test('names from Hub, Harbor or index APIs that break the grammar are skipped with one escaped warning each', async () => {
     const hub = await api((_req, res) => res.end(JSON.stringify({ next: null, results: [{ name: 'ok', namespace: 'ns' }, { name: '../etc', namespace: 'ns' }, { name: 'Bad\nName', namespace: 'ns' }, { name: '../etc', namespace: 'ns' }] })));
     const warnings: string[] = [];
     const logger = { trace() {}, debug() {}, info() {}, error() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''), child: () => logger };
-    const l = validatedLister(dockerHubLister({ namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub }), logger);
+    const l = validatedLister(dockerHubLister({ session: apiSession(), namespace: 'ns', credentials: async () => undefined, maxItems: null, api: hub }), logger);
     assert.deepEqual(await l.list(), ['ns/ok']);
     assert.deepEqual(warnings, ['dockerhub ns listed an invalid repository name "ns/../etc"; skipping it', 'dockerhub ns listed an invalid repository name "ns/Bad\\nName"; skipping it']);
   });

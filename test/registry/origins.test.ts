@@ -17,6 +17,7 @@ import { listTags } from '../../src/registry/listing.js';
 import { createDispatcher, hasUserinfoText, redactUrl, undiciHttp, type HttpFn, type HttpRequest, type HttpResponse } from '../../src/registry/transport/http.js';
 import { followRedirect } from '../../src/registry/transport/redirects.js';
 import type { Clock } from '../../src/clock.js';
+import { apiSession } from '../sync/api-session.js';
 
 const SECRET = 'S3cretPass';
 const creds = staticCredentials({ username: 'alice', password: SECRET });
@@ -144,7 +145,7 @@ describe('pagination stays on its origin', () => {
     await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
     after(() => hub.close());
     const api = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
-    const l = dockerHubLister({ namespace: 'ns', credentials: async () => ({ username: 'alice', password: SECRET }), maxItems: null, api });
+    const l = dockerHubLister({ session: apiSession(), namespace: 'ns', credentials: async () => ({ username: 'alice', password: SECRET }), maxItems: null, api });
     await assert.rejects(l.list(), (e: unknown) => isFerryError(e, 'RESPONSE_INVALID') && /must stay on http:\/\/127\.0\.0\.1:\d+/.test(e.message));
     assert.deepEqual(seen, ['POST /v2/users/login/', 'GET /v2/repositories/ns/?page_size=100']);
   });

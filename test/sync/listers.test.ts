@@ -11,6 +11,7 @@ import { SyncEventBus, type SyncEvent } from '../../src/sync/run-events.js';
 import { makeImage, pushImage } from '../harness/images.js';
 import { registry } from '../engine/helpers.js';
 import { tagsOf } from '../cli/helpers.js';
+import { apiSession } from './api-session.js';
 
 const servers: Array<{ close(): void }> = [];
 after(() => servers.forEach((s) => s.close()));
@@ -46,16 +47,16 @@ describe('repository listers', () => {
       res.statusCode = 404;
       res.end('{}');
     });
-    const l = dockerHubLister({ namespace: 'spaceone', credentials: async () => ({ username: 'me', password: 'p$ss' }), maxItems: null, api: hub.url });
+    const l = dockerHubLister({ session: apiSession(), namespace: 'spaceone', credentials: async () => ({ username: 'me', password: 'p$ss' }), maxItems: null, api: hub.url });
     assert.deepEqual(await l.list(), ['spaceone/a', 'spaceone/b', 'spaceone/c']);
     assert.ok(hub.seen.filter((s) => s.includes('/repositories/')).every((s) => s.endsWith('JWT jwt-1')));
-    const capped = dockerHubLister({ namespace: 'spaceone', credentials: async () => undefined, maxItems: 2, api: hub.url });
+    const capped = dockerHubLister({ session: apiSession(), namespace: 'spaceone', credentials: async () => undefined, maxItems: 2, api: hub.url });
     assert.deepEqual(await capped.list(), ['spaceone/a', 'spaceone/b']);
   });
 
   test('index: Hub search with n capped at 100', async () => {
     const idx = await api((req, _b, res) => res.end(JSON.stringify({ results: [{ name: 'redis' }, { name: 'bitnami/redis' }] })));
-    const l = indexLister({ search: 'redis', maxItems: null, index: idx.url });
+    const l = indexLister({ session: apiSession(), search: 'redis', maxItems: null, index: idx.url });
     assert.deepEqual(await l.list(), ['redis', 'bitnami/redis']);
     assert.match(idx.seen[0]!, /\/v1\/search\?q=redis&n=100/);
   });
@@ -66,7 +67,7 @@ describe('repository listers', () => {
       const page = Number(new URL(req.url!, 'http://x').searchParams.get('page'));
       res.end(JSON.stringify(names.slice((page - 1) * 100, page * 100)));
     });
-    const l = harborLister({ endpoint: h.url, project: 'proj', credentials: async () => ({ username: 'robot$proj+ci', password: 'x' }), maxItems: null });
+    const l = harborLister({ session: apiSession({ endpoint: h.url, registry: 'harbor.test' }), project: 'proj', credentials: async () => ({ username: 'robot$proj+ci', password: 'x' }), maxItems: null });
     assert.equal((await l.list()).length, 130);
     assert.equal(h.seen.length, 2);
     assert.match(h.seen[0]!, /\/api\/v2\.0\/projects\/proj\/repositories\?page=1&page_size=100 Basic /);

@@ -39,10 +39,13 @@ export async function planCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   const runtime = createRuntime(loaded.config, { logger, clock: systemClock, bus: new SyncEventBus({ logger }) });
   const plans: TaskPlan[] = [];
   let broken = false;
+  // the account each task's source pulls with (the pool's choice, when its registry lists several)
+  const identities = new Map<string, string>();
   try {
     for (const task of loaded.config.tasks.filter((t) => select(t.name))) {
       try {
         const [src, dst] = await Promise.all([runtime.pool.client(task.source), runtime.pool.client(task.target)]);
+        identities.set(task.name, runtime.pool.identity(src));
         const l = runtime.listers(task);
         plans.push(await planTask(task, { src, dst, ...(l ? { listers: l } : {}) }));
       } catch (e) {
@@ -53,7 +56,10 @@ export async function planCommand(argv: string[], logger: Logger, out: NodeJS.Wr
     const budgets = runtime.pool.budget.snapshot();
     const report = plans.map((p) => toJson(p));
     // each task's pulls next to the budget of the account its source is pulled with
-    const budgetOf = (p: TaskPlan): BudgetLeft | undefined => runtime.pool.budget.state(p.task.source.canonical, runtime.pool.identity(p.task.source));
+    const budgetOf = (p: TaskPlan): BudgetLeft | undefined => {
+      const identity = identities.get(p.task.name);
+      return identity === undefined ? undefined : runtime.pool.budget.state(p.task.source.canonical, identity);
+    };
     if (output === 'json') out.write(JSON.stringify({ tasks: report, budgets, bytesMissing: null, note: BYTES_NOTE }, null, 2) + '\n');
     else out.write(toText(plans, budgets, budgetOf));
   } finally {

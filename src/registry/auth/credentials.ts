@@ -1,11 +1,11 @@
-/** Credentials for one registry. Never logged: holders redact themselves in JSON. */
-export type Credentials = { username: string; password: string } | { identityToken: string };
+import { basicCredentials, type Credentials, type CredentialSource } from '../../credentials/types.js';
 
-/** Where a registry client gets its credentials; resolved lazily, once per client. */
-export type CredentialSource = () => Promise<Credentials | undefined>;
+/** The credentials a registry session uses, and where it asks for them: defined once, in credentials/types.ts. */
+export type { Credentials, CredentialSource };
 
 export const anonymous: CredentialSource = async () => undefined;
 
+/** Fixed credentials (library use; ferry's config and CLI resolve theirs through credentials/resolve.ts). */
 export function staticCredentials(c: Credentials | undefined): CredentialSource {
   return async () => c;
 }
@@ -14,8 +14,8 @@ export function basicHeader(c: { username: string; password: string }): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
-/** Parses skopeo's `--creds USER[:PASSWORD]`. */
+/** Parses skopeo's `--creds USER[:PASSWORD]` (the password redacts itself in logs and JSON). */
 export function parseCredsFlag(s: string): Credentials {
   const i = s.indexOf(':');
-  return i < 0 ? { username: s, password: '' } : { username: s.slice(0, i), password: s.slice(i + 1) };
+  return i < 0 ? basicCredentials(s, '') : basicCredentials(s.slice(0, i), s.slice(i + 1));
 }

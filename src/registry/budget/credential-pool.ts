@@ -1,9 +1,4 @@
-/**
- * Several credentials for one source registry (each Docker Hub account has its own pull budget): one client per
- * credential, all reporting to one PullBudget, and `choose()` hands out the client with most budget left.
- */
 import { FerryError } from '../../errors.js';
-import type { CredentialSource } from '../auth/credentials.js';
 import type { Exchange, PullInfo, RegistryClient } from '../client.js';
 import { connectRegistry, type ConnectDeps, type RegistryOptions } from '../connect.js';
 import { headManifest } from '../manifests.js';
@@ -35,10 +30,16 @@ export async function connectBudgeted(
 }
 
 export interface PoolMember {
+  /** the name pulls are charged to in the budget (a username, never a secret) */
   identity: string;
   client: RegistryClient;
 }
 
+/**
+ * Several accounts for one source registry (each Docker Hub account has its own pull budget, regclient #766): one
+ * session per account, all reporting to one PullBudget, and `choose()` hands out the session whose account has most
+ * budget left. Built by the registry pool (sync/registry-pool.ts) from `registries.<name>.credentials`.
+ */
 export class CredentialPool {
   readonly registry: string;
   readonly #budget: PullBudget;
@@ -51,34 +52,13 @@ export class CredentialPool {
     this.#members = members;
   }
 
-  /** One client per credential, each wired to `budget` under its identity (e.g. the username). */
-  static async connect(
-    registry: string,
-    o: RegistryOptions,
-    deps: ConnectDeps,
-    budget: PullBudget,
-    credentials: readonly { identity: string; credentials?: CredentialSource }[],
-  ): Promise<CredentialPool> {
-    const members = await Promise.all(
-      credentials.map(async (c) => ({
-        identity: c.identity,
-        client: await connectBudgeted(registry, { ...o, ...(c.credentials ? { credentials: c.credentials } : {}) }, deps, budget, c.identity),
-      })),
-    );
-    return new CredentialPool(registry, budget, members);
-  }
-
   get members(): readonly PoolMember[] {
     return this.#members;
   }
 
-  /** The member with most budget left (an unused one first, to learn its budget). */
+  /** The member with most budget left (an unused one first, to learn its budget; ties keep the configured order). */
   choose(): PoolMember {
     const id = this.#budget.pick(this.registry, this.#members.map((m) => m.identity));
     return this.#members.find((m) => m.identity === id) as PoolMember;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#members.map((m) => m.client.close()));
   }
 }
