@@ -1,5 +1,5 @@
 import type { Diagnostics } from './diagnostics.js';
-import { literalNamespace } from '../listers/types.js';
+import { literalNamespace } from '../filter/mapping.js';
 import { readLocation, type LocationContext } from './location.js';
 import { readMapping } from './mapping-config.js';
 import { fields, isNull, mismatch, readBool, readInt, readMap, readString } from './scalars.js';

@@ -15,6 +15,12 @@ export type ToSpec =
   | { readonly kind: 'plain'; readonly path: string }
   | { readonly kind: 'regex'; readonly re: RE2JS; readonly pattern: string; readonly replacement: string };
 
+/** A literal namespace at the start of a `from` regex (`spaceone/plugin-.*` → `spaceone`), if it has one. */
+export function literalNamespace(pattern: string): string | undefined {
+  const m = /^\^?([a-z0-9][a-z0-9._-]*)\//.exec(pattern);
+  return m?.[1];
+}
+
 /** Thrown by the parse functions below; messages are dregsy's. */
 export class MappingSpecError extends Error {
   override name = 'MappingSpecError';

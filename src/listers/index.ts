@@ -6,7 +6,8 @@ import { catalogLister } from './catalog.js';
 import { dockerHubLister } from './dockerhub.js';
 import { harborLister } from './harbor.js';
 import { indexLister } from './index-search.js';
-import { literalNamespace, type RepositoryLister, type SessionCredentials, type SessionFn } from './types.js';
+import { literalNamespace } from '../filter/mapping.js';
+import type { RepositoryLister, SessionCredentials, SessionFn } from './types.js';
 import { validatedLister } from './validated.js';
 import type { Logger } from '../log/logger.js';
 

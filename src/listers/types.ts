@@ -17,9 +17,3 @@ export type SessionFn = () => Promise<RegistryClient>;
  * uses, which for a source with several accounts is the one the registry pool chose.
  */
 export type SessionCredentials = (session: RegistryClient) => Promise<Credentials | undefined>;
-
-/** A literal namespace at the start of a `from` regex (`spaceone/plugin-.*` → `spaceone`), if it has one. */
-export function literalNamespace(pattern: string): string | undefined {
-  const m = /^\^?([a-z0-9][a-z0-9._-]*)\//.exec(pattern);
-  return m?.[1];
-}
