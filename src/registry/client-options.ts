@@ -69,7 +69,7 @@ export interface RegistryClientOptions {
 /** For `RegistryClient.open`: an https endpoint may fall back to plain HTTP (see transport/scheme.ts). */
 export interface OpenOptions extends RegistryClientOptions {
   httpFallback?: boolean;
-  /** the scheme each host answered on (default: one memory for the whole process) */
+  /** the scheme each host answered on, shared by the sessions of one registry pool (default: this session's own) */
   schemes?: SchemeMemory;
 }
 

@@ -14,7 +14,7 @@ import { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, type
 import { drain, hasUserinfo, header, readBody, redactUrl, transportError, type BodyPace, type HttpFn, type HttpRequest, type HttpResponse } from './transport/http.js';
 import { DEFAULT_LOW_SPEED, formatRate, formatSpan, type LowSpeedLimit } from './transport/low-speed.js';
 import { followRedirect, isRedirect } from './transport/redirects.js';
-import { processSchemes } from './transport/scheme.js';
+import { SchemeMemory } from './transport/scheme.js';
 import { RateLimiter, Semaphore } from './transport/semaphore.js';
 
 export const USER_AGENT = 'ferry/0.1';
@@ -101,7 +101,7 @@ export class RegistryClient {
     const transport = openSessionTransport({ ...o, host });
     try {
       if (!o.httpFallback || !endpoint.startsWith('https://')) return new RegistryClient(o, transport);
-      const scheme = await settleScheme(host, transport, o.schemes ?? processSchemes, () =>
+      const scheme = await settleScheme(host, transport, o.schemes ?? new SchemeMemory(), () =>
         o.logger?.info({ registry: o.registry, endpoint: `http://${host}` }, `registry ${o.registry} does not speak TLS: using plain HTTP`),
       );
       return new RegistryClient({ ...o, endpoint: `${scheme}://${host}` }, transport);

@@ -56,7 +56,7 @@ export interface ConnectDeps {
   random?: () => number;
   /** consulted around manifest GETs: a pull budget (see registry/budget) */
   manifestGate?: ManifestGate;
-  /** the scheme each registry answered on (default: one memory for the whole process; see profile.ts) */
+  /** the scheme each registry answered on, shared by the sessions of one registry pool (default: this session's own) */
   schemes?: SchemeMemory;
 }
 
@@ -65,7 +65,7 @@ export interface ConnectDeps {
  * A client for `registry` (its canonical name). The endpoint is the configured one, Docker Hub's API host
  * for docker.io, else https://<registry>. Where plain HTTP is allowed as a fallback (a loopback host, or TLS
  * verification off), a server that answers the TLS handshake in plain HTTP is used over HTTP; the choice is
- * remembered per registry for the life of the process. A certificate that cannot be verified is an error, never a
+ * remembered in `deps.schemes` (a sync's registry pool shares one across its sessions; default: this session's own). A certificate that cannot be verified is an error, never a
  * reason to fall back.
  */
 export async function connectRegistry(registry: string, o: RegistryOptions = {}, deps: ConnectDeps = {}): Promise<RegistryClient> {

@@ -8,8 +8,8 @@
  * command), so a fact learned wrongly is forgotten with it.
  *
  * The scheme is the exception in where it is learned: a host's scheme must be known before a session to it
- * exists, so it is probed through a SchemeMemory shared across sessions (transport/scheme.ts) and the profile
- * records what its session settled on.
+ * exists, so it is probed through a SchemeMemory that the sessions of one registry pool share (one probe per
+ * registry and loaded config; transport/scheme.ts), and the profile records what its session settled on.
  */
 import type { Scheme } from './transport/scheme.js';
 

@@ -10,6 +10,7 @@ import { ANONYMOUS, connectBudgeted, CredentialPool, PullBudget, type RecheckSch
 import type { SyncEventBus } from './run-events.js';
 import type { Exchange, RegistryClient } from '../registry/client.js';
 import type { HttpFn } from '../registry/transport/http.js';
+import { SchemeMemory } from '../registry/transport/scheme.js';
 import type { TlsAdvice } from '../registry/transport/tls-errors.js';
 import type { Clock } from '../clock.js';
 
@@ -42,6 +43,8 @@ export class RegistryPool {
   readonly #docker: CredentialProvider;
   /** per pool, so a credential digest means nothing outside this process */
   readonly #salt = randomBytes(32);
+  /** the scheme each registry answered on, shared by every session of this pool (one probe per registry) */
+  readonly #schemes = new SchemeMemory();
   readonly #keys = new WeakMap<object, string>();
 
   constructor(o: RegistryPoolOptions) {
@@ -169,6 +172,7 @@ export class RegistryPool {
       {
         logger: this.#o.logger,
         clock: this.#o.clock,
+        schemes: this.#schemes,
         ...(this.#o.wrapHttp ? { wrapHttp: this.#o.wrapHttp } : {}),
         ...(this.#o.onExchange ? { onExchange: this.#o.onExchange } : {}),
       },

@@ -4,7 +4,8 @@
  * It is HTTPS. Plain HTTP is only a fallback, allowed for a loopback host or an insecure registry
  * (`skip-tls-verify`), and tried only when the server does not speak TLS at all: the TLS handshake is answered in
  * plain HTTP. A certificate that cannot be verified is never a reason to fall back. The choice is remembered per
- * registry (host[:port]) for the life of the process, so only the first connection to a registry probes.
+ * registry (host[:port]) in a SchemeMemory: a run's registry pool keeps one for the life of the loaded config, so
+ * only the first connection to a registry probes, and a reloaded config asks again.
  */
 import { FerryError } from '../../errors.js';
 import { drain, type HttpFn } from './http.js';
@@ -71,11 +72,4 @@ export class SchemeMemory {
   async get(host: string): Promise<Scheme | undefined> {
     return this.#known.get(host.toLowerCase());
   }
-
-  forget(host: string): void {
-    this.#known.delete(host.toLowerCase());
-  }
 }
-
-/** The memory every connection of this process shares unless given another (tests give their own). */
-export const processSchemes = new SchemeMemory();
