@@ -8,19 +8,8 @@ export type { BudgetStatus, CopyInFlight, ImageError, MappingStatus } from '../s
 /** Error text shown in `/status` is one line of at most this many characters (it often quotes a registry). */
 export const MAX_STATUS_ERROR = 300;
 
-export interface LastRun extends RunCounts {
-  /** the pulls the run's `planned` line counted (`pulls` is what was spent) */
-  pullsPlanned?: number;
-  /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
-  pullsPlannedAtLeast?: true;
-  startedAt: number;
-  finishedAt: number;
-  durationMs: number;
-  result: 'ok' | 'failed';
-  error?: string;
-  errors: ImageError[];
-  mappings: MappingStatus[];
-}
+/** A task's last finished run as `/status` shows it (its texts cut to one line of MAX_STATUS_ERROR). */
+export type LastRun = Omit<FinishedRun, 'filteredOut'>;
 
 export interface CurrentRun {
   startedAt: number;

@@ -61,7 +61,9 @@ export interface RunInProgress {
 }
 
 export interface FinishedRun extends RunCounts {
+  /** the pulls the run's `planned` line counted (`pulls` is what was spent) */
   pullsPlanned?: number;
+  /** `pullsPlanned` was a floor: some index was not read yet when planning ended */
   pullsPlannedAtLeast?: true;
   filteredOut: number;
   startedAt: number;
