@@ -29,14 +29,17 @@ export interface RegistryPoolOptions {
  * One registry session per (registry, endpoint, credentials, TLS setting), shared by every task of a run, so a
  * registry's `max-concurrency` and `requests-per-second` hold across tasks running at the same time with the same
  * credentials (tasks with different credentials have a session, and limits, each). All sessions report to one pull
- * budget. A source whose registry lists `credentials:` pulls through a credential pool: a session per account, and
- * each `client()` call (one per task run) takes the account with most budget left. Sessions are made on first use:
+ * budget. A source whose registry lists `credentials:` pulls through a credential pool: a session per account;
+ * `choose()`, called once at the start of each task run, takes the account with most budget left, and `client()`
+ * then returns that choice, so the run's listers and copies all use the account its plan was made with. Sessions are made on first use:
  * loading a config touches no network.
  */
 export class RegistryPool {
   readonly #o: RegistryPoolOptions;
   readonly #sessions = new Map<string, Promise<RegistryClient>>();
   readonly #pools = new Map<string, Promise<CredentialPool>>();
+  /** the account each pooled location's current run chose (by session key) */
+  readonly #chosen = new Map<string, RegistryClient>();
   /** which account each session pulls as, and its credentials (for the side APIs of the listers) */
   readonly #accounts = new WeakMap<RegistryClient, { identity: string; credentials: CredentialSource }>();
   readonly #sources: ReadonlySet<LocationConfig>;
@@ -72,10 +75,30 @@ export class RegistryPool {
     return this.#poolAccounts(loc) !== undefined;
   }
 
-  /** The session for a location; for a pooled source, the one whose account has most pull budget left now. */
+  /** The session for a location; for a pooled source, the account its current run chose (see `choose`). */
   async client(loc: LocationConfig): Promise<RegistryClient> {
+    if (!this.#poolAccounts(loc)) return this.#session(loc, loc.credentials, identityOf(loc.credentials));
+    return this.#chosen.get(this.#sessionKey(loc, loc.credentials)) ?? this.choose(loc);
+  }
+
+  /**
+   * The session a source's repositories are listed with (`from: regex:` mappings). For a pooled source, always its
+   * first account (its own `auth:`, else the first listed): a listing is no pull, but the account decides what it
+   * sees (private repositories, Docker Hub's default namespace), and a cached list must not change with the account
+   * a run happens to pull as.
+   */
+  async listingSession(loc: LocationConfig): Promise<RegistryClient> {
+    const first = this.#poolAccounts(loc)?.[0];
+    return first ? this.#session(loc, first.setting, first.identity) : this.client(loc);
+  }
+
+  /**
+   * The session a task run starts with. For a pooled source, a new choice: the account with most pull budget left
+   * now, logged once and kept for `client()` until the next choice. Otherwise the same as `client()`.
+   */
+  async choose(loc: LocationConfig): Promise<RegistryClient> {
     const accounts = this.#poolAccounts(loc);
-    if (!accounts) return this.#session(loc, loc.credentials, identityOf(loc.credentials));
+    if (!accounts) return this.client(loc);
     const key = this.#sessionKey(loc, loc.credentials);
     let pool = this.#pools.get(key);
     if (!pool) {
@@ -85,6 +108,7 @@ export class RegistryPool {
       pool.catch(() => this.#pools.delete(key));
     }
     const chosen = (await pool).choose();
+    this.#chosen.set(key, chosen.client);
     const state = this.#o.budget.state(loc.canonical, chosen.identity);
     const left = state?.remaining !== undefined ? `${state.remaining} of ${state.limit ?? '?'} pulls left` : 'budget not known yet';
     this.#o.logger.info({ registry: loc.canonical, identity: chosen.identity, ...(state?.remaining !== undefined ? { pullsRemaining: state.remaining } : {}) }, `pulling from ${loc.canonical} as ${chosen.identity} (${left}), the account with most pull budget left`);

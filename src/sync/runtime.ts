@@ -66,7 +66,7 @@ export function createRuntime(config: FerryConfig, deps: RuntimeDeps): Runtime {
       l = new TaskListers(task, {
         settings: config.lister,
         clock: deps.clock,
-        session: () => pool.client(task.source),
+        session: () => pool.listingSession(task.source),
         credentials: (session) => pool.credentials(session)(),
         ...(deps.hubApi ? { hubApi: deps.hubApi } : {}),
         ...(deps.hubIndex ? { hubIndex: deps.hubIndex } : {}),

@@ -65,7 +65,7 @@ export async function runTask(task: TaskConfig, deps: TaskRunnerDeps, signal?: A
   const tally = new PullTally();
   let announced: { pulls: number; atLeast: boolean } | undefined;
   try {
-    const [src, dst] = await Promise.all([deps.pool.client(task.source), deps.pool.client(task.target)]);
+    const [src, dst] = await Promise.all([deps.pool.choose(task.source), deps.pool.client(task.target)]);
     if (deps.pool.pooled(task.source)) summary.pullIdentity = deps.pool.identity(src);
     const run: RunContext = { task, deps, emit, src, dst, thisRun, log, signal, copies, finish: finisher(log, emit), tally, announced: false, slowBlobs: new SlowBlobs() };
     // the copy reads a manifest the target lacks anyway: no source HEAD for it first

@@ -5,7 +5,8 @@
  * most budget left; the pulls are charged to that account, and the planned line and event name it.
  */
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -143,6 +144,69 @@ tasks:
       assert.ok(who.every((u) => u === '-'), 'no pooled account was used');
     } finally {
       await none.rt.close();
+    }
+  });
+
+  test('repositories are listed with the first account, whichever account the run pulls as; the choice is logged once', async () => {
+    // a Docker Hub API on loopback: its login says which account lists, its listing path which namespace
+    const logins: string[] = [];
+    const listed: string[] = [];
+    const hub = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.url?.startsWith('/v2/users/login')) {
+          logins.push((JSON.parse(body) as { username: string }).username);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'jwt' }));
+        } else {
+          listed.push(req.url ?? '');
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: [], next: null }));
+        }
+      });
+    });
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
+    const yaml = `registries:
+  docker.io:
+    endpoint: http://127.0.0.1:1
+    credentials: ['${encodeDregsyAuth('alice', USERS.alice)}', '${encodeDregsyAuth('bob', USERS.bob)}']
+tasks:
+  - name: t
+    source: { registry: docker.io, lister: { type: dockerhub } }
+    target: { registry: '127.0.0.1:2', auth: none }
+    mappings:
+      - { from: 'regex:.*', to: x }
+`;
+    const { config } = parseConfig(yaml, 'pool.yaml');
+    const lines: string[] = [];
+    const rt = createRuntime(config, {
+      logger: capturingLogger(lines),
+      clock: new FakeClock(0),
+      bus: new SyncEventBus(),
+      dockerConfig: { get: async () => undefined },
+      hubApi: `http://127.0.0.1:${(hub.address() as AddressInfo).port}`,
+    });
+    const task = config.tasks[0]!;
+    try {
+      // alice's budget is known, bob's is not: the run's choice is bob (an unknown budget is tried first)
+      const alice = await rt.pool.choose(task.source);
+      assert.equal(rt.pool.identity(alice), 'alice');
+      rt.pool.budget.observe(
+        { registry: 'docker.io', method: 'HEAD', kind: 'manifest', url: 'http://127.0.0.1:1/v2/x/manifests/y', status: 200, headers: { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '40;w=21600' } },
+        'alice',
+      );
+      const run = await rt.pool.choose(task.source);
+      assert.equal(rt.pool.identity(run), 'bob');
+      assert.equal(rt.pool.identity(await rt.pool.client(task.source)), 'bob', 'client() returns the run\'s choice, no new one');
+      await rt.listers(task)!.for(task.mappings[0]!).list();
+      assert.deepEqual(logins, ['alice']);
+      assert.deepEqual(listed.map((u) => u.split('?')[0]), ['/v2/repositories/alice/']);
+      assert.deepEqual(
+        lines.filter((l) => l.startsWith('pulling from')).map((l) => l.split(' (')[0]),
+        ['pulling from docker.io as alice', 'pulling from docker.io as bob'],
+      );
+    } finally {
+      await rt.close();
+      hub.close();
     }
   });
 });

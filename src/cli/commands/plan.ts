@@ -44,7 +44,7 @@ export async function planCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   try {
     for (const task of loaded.config.tasks.filter((t) => select(t.name))) {
       try {
-        const [src, dst] = await Promise.all([runtime.pool.client(task.source), runtime.pool.client(task.target)]);
+        const [src, dst] = await Promise.all([runtime.pool.choose(task.source), runtime.pool.client(task.target)]);
         identities.set(task.name, runtime.pool.identity(src));
         const l = runtime.listers(task);
         plans.push(await planTask(task, { src, dst, ...(l ? { listers: l } : {}) }));
