@@ -244,7 +244,11 @@ export class RegistryClient {
         if (authorization) headers.authorization = authorization;
       }
       let req: HttpRequest = { method: o.method, url, headers, body: o.body ?? null, signal: o.signal };
-      let res = await this.exchange(req);
+      // A side API on another origin (Docker Hub's, which takes a password) is not the registry: the registry's
+      // TLS settings (skip-tls-verify, its CA, its client certificate) do not reach it, as they do not reach a
+      // token realm; it gets the verified transport.
+      const foreignApi = o.authenticate === false && originOf(url) !== this.origin;
+      let res = await (foreignApi ? this.observed(this.transport.forRealm(url)) : this.exchange)(req);
       if (o.followRedirects) {
         const seen = new Set<string>([req.url]);
         while (isRedirect(res.status)) {

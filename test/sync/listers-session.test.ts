@@ -1,12 +1,14 @@
 /**
- * The Hub, Harbor and index listers go through the source registry's session: its TLS settings (certs-dir), its
- * retries and its status mapping apply. No real registry here serves Hub's or Harbor's JSON APIs, so they are
- * in-process fakes, served over real TLS on loopback with a private CA.
+ * The Hub, Harbor and index listers go through the source registry's session: its retries and its status mapping
+ * apply, and so do its TLS settings (certs-dir) where the API is on the registry's own origin (Harbor). Docker Hub's
+ * API is on another origin and takes a password: the registry's TLS settings never reach it. No real registry here
+ * serves Hub's or Harbor's JSON APIs, so they are in-process fakes, served on loopback (over TLS with a private CA
+ * where TLS is what is tested).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,16 +29,20 @@ import { layoutCertsDir, makeTestPki, type TestPki } from '../harness/certs.js';
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => unknown;
 
 let pki: TestPki;
-const servers: Server[] = [];
+const servers: Array<Server | ReturnType<typeof createHttpServer>> = [];
 before(async () => {
   pki = await makeTestPki(await mkdtemp(join(tmpdir(), 'ferry-lister-pki-')));
 });
 after(() => servers.forEach((s) => s.close()));
 
-/** An HTTPS API on loopback with the test CA's server certificate; records `METHOD path authorization`. */
-async function tlsApi(handler: Handler): Promise<{ url: string; host: string; seen: string[] }> {
+/**
+ * An API on loopback, over HTTPS with the test CA's server certificate (or plain HTTP when `plain`); records
+ * `METHOD path authorization`.
+ */
+async function tlsApi(handler: Handler, plain = false): Promise<{ url: string; host: string; seen: string[] }> {
   const seen: string[] = [];
-  const srv = createServer({ cert: readFileSync(pki.serverCertPath), key: readFileSync(pki.serverKeyPath) }, (req, res) => {
+  const tls = { cert: readFileSync(pki.serverCertPath), key: readFileSync(pki.serverKeyPath) };
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
@@ -44,11 +50,12 @@ async function tlsApi(handler: Handler): Promise<{ url: string; host: string; se
       res.setHeader('content-type', 'application/json');
       handler(req, body, res);
     });
-  });
+  };
+  const srv = plain ? createHttpServer(listener) : createServer(tls, listener);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   servers.push(srv);
   const host = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  return { url: `https://${host}`, host, seen };
+  return { url: `${plain ? 'http' : 'https'}://${host}`, host, seen };
 }
 
 function countingClock(): Clock & { slept: number[] } {
@@ -56,11 +63,11 @@ function countingClock(): Clock & { slept: number[] } {
   return { slept, now: () => 0, sleep: async (ms) => void slept.push(ms) };
 }
 
-/** A docker.io session whose certs-dir trusts the test CA, so the fake Hub API's certificate verifies. */
-async function hubSession(clock: Clock) {
+/** A docker.io session whose certs-dir trusts the test CA (the registry's TLS settings; Hub's API never gets them). */
+async function hubSession(clock: Clock, o: { tlsVerify?: boolean } = {}) {
   const root = await mkdtemp(join(tmpdir(), 'ferry-hub-certs-'));
   await layoutCertsDir(root, 'docker.io', pki);
-  const session = await connectRegistry('docker.io', { certsDir: root }, { clock, random: () => 0 });
+  const session = await connectRegistry('docker.io', { certsDir: root, ...o }, { clock, random: () => 0 });
   after(() => session.close());
   return session;
 }
@@ -142,7 +149,7 @@ describe('listers over the source registry session', () => {
         return res.end('{"message":"unavailable"}');
       }
       res.end(JSON.stringify({ next: null, results: [{ name: 'a', namespace: 'me' }] }));
-    });
+    }, true);
     const clock = countingClock();
     const session = await hubSession(clock);
     const l = dockerHubLister({ session: async () => session, credentials: async () => ({ username: 'me', password: 'hub-secret' }), maxItems: null, api: hub.url });
@@ -155,13 +162,13 @@ describe('listers over the source registry session', () => {
     const hub = await tlsApi((req, _body, res) => {
       res.statusCode = req.url === '/v2/users/login/' ? 401 : req.url?.startsWith('/v1/search') ? 503 : 404;
       res.end('{"detail":"no"}');
-    });
+    }, true);
     const clock = countingClock();
     const session = await hubSession(clock);
     const login = dockerHubLister({ session: async () => session, credentials: async () => ({ username: 'me', password: 'hub-secret' }), maxItems: null, api: hub.url });
     await assert.rejects(login.list(), (e: unknown) => {
       assert.ok(isFerryError(e, 'UNAUTHORIZED'), String(e));
-      assert.match(e.message, /^Docker Hub login \(registry docker\.io\): POST https:\/\/127\.0\.0\.1:\d+\/v2\/users\/login\/ answered HTTP 401; Docker Hub refused the login of me: check the source's auth/);
+      assert.match(e.message, /^Docker Hub login \(registry docker\.io\): POST http:\/\/127\.0\.0\.1:\d+\/v2\/users\/login\/ answered HTTP 401; Docker Hub refused the login of me: check the source's auth/);
       assert.doesNotMatch(e.message, /hub-secret/);
       return true;
     });
@@ -171,5 +178,15 @@ describe('listers over the source registry session', () => {
     const slept = clock.slept.length;
     await assert.rejects(search.list(), (e: unknown) => isFerryError(e, 'REGISTRY_UNAVAILABLE') && /HTTP 503; the API failed on its side \(ferry retried it\)/.test(e.message));
     assert.ok(clock.slept.length - slept >= 2, 'the search was retried before failing');
+  });
+
+  test("Docker Hub's API never gets the registry's TLS settings: skip-tls-verify or a certs-dir CA, no password is sent", async () => {
+    const hub = await tlsApi((_req, _body, res) => res.end('{"token":"jwt-1"}'));
+    for (const o of [{ tlsVerify: false }, {}]) {
+      const session = await hubSession(countingClock(), o);
+      const l = dockerHubLister({ session: async () => session, credentials: async () => ({ username: 'me', password: 'hub-secret' }), maxItems: null, api: hub.url });
+      await assert.rejects(l.list(), (e: unknown) => isFerryError(e, 'TLS_ERROR') && !/hub-secret/.test(e.message));
+    }
+    assert.deepEqual(hub.seen, [], 'the login never reached a server whose certificate did not verify');
   });
 });
