@@ -4,8 +4,10 @@
  *
  * Per session rather than per registry: a registry pool gives each (registry, endpoint, credentials, TLS setting)
  * a client of its own, and some of these facts depend on the credentials (a tag listing is refused for lack of a
- * permission, e.g. ECR without ecr:ListImages) or on the route to the registry. A session lasts a run (or one CLI
- * command), so a fact learned wrongly is forgotten with it.
+ * permission, e.g. ECR without ecr:ListImages) or on the route to the registry. A session lasts as long as its
+ * registry pool: one CLI command, or a daemon's loaded config (until it is reloaded), so what a session learned
+ * holds across the runs of that config. Only definite answers are learned (a refusal: a 4xx other than 401 and 429; a mount answered
+ * 202), never a transient failure.
  *
  * The scheme is the exception in where it is learned: a host's scheme must be known before a session to it
  * exists, so it is probed through a SchemeMemory that the sessions of one registry pool share (one probe per

@@ -3,6 +3,7 @@
  * and closes, and the one for token realms on other origins, opened on first use and closed with the session.
  * Only the client module opens these, so every dispatcher a session uses is closed by its `close()`.
  */
+import { FerryError } from '../errors.js';
 import { createDispatcher, undiciHttp, type HttpFn, type TransportOptions } from './transport/http.js';
 import { probeScheme, type Scheme, type SchemeMemory } from './transport/scheme.js';
 import { withTlsAdvice, type TlsAdvice } from './transport/tls-errors.js';
@@ -43,9 +44,12 @@ export function openSessionTransport(o: SessionTransportOptions): SessionTranspo
   const plain = o.wrapHttp ? o.wrapHttp(base) : base;
   const http = o.tlsAdvice ? withTlsAdvice(plain, o.registry, o.host, o.tlsAdvice) : plain;
   let realm: HttpFn | undefined;
+  let closed: Promise<void> | undefined;
   const forRealm =
     o.httpForRealm ??
     (() => {
+      // opened on first use: never after close, which would leave a dispatcher nobody closes
+      if (closed) return sessionClosed(o.registry);
       if (!realm) {
         const dispatcher = createDispatcher();
         closers.push(() => dispatcher.close());
@@ -53,12 +57,17 @@ export function openSessionTransport(o: SessionTransportOptions): SessionTranspo
       }
       return realm;
     });
-  let closed: Promise<void> | undefined;
   return {
     plain,
     http,
     forRealm,
     close: () => (closed ??= Promise.all(closers.map((c) => c())).then(() => undefined)),
+  };
+}
+
+function sessionClosed(registry: string): HttpFn {
+  return async () => {
+    throw new FerryError('NETWORK_ERROR', `the session with registry ${registry} is closed; nothing more is sent to it`, { registry });
   };
 }
 

@@ -19,6 +19,7 @@ export const METRIC = {
   budgetWaits: 'ferry_pull_budget_waits_total',
   inFlight: 'ferry_copies_in_flight',
   schedulerRunning: 'ferry_scheduler_running',
+  listenerErrors: 'ferry_event_listener_errors_total',
 } as const;
 
 export interface FerryMetrics {
@@ -107,6 +108,10 @@ export function createMetrics(projection: RunProjection, o: MetricsOptions = {})
   gauge(METRIC.budgetRemaining, 'Pulls left in the source registry rate-limit window (Docker Hub)', ['registry', 'identity'], perBudget((b) => b.remaining));
   gauge(METRIC.budgetLimit, 'Pulls allowed per rate-limit window', ['registry', 'identity'], perBudget((b) => b.limit));
   counter(METRIC.budgetWaits, 'Times ferry waited for a pull budget to refill', ['registry', 'identity'], perBudget((b) => (b.waits > 0 ? b.waits : undefined)));
+  // only a listener's first error is logged: this counts them all, so a view that keeps failing is seen
+  counter(METRIC.listenerErrors, "Errors thrown by a listener of the run's events (the first of each listener is logged)", ['listener'], function* () {
+    for (const [listener, n] of Object.entries(projection.bus.failures())) yield [{ listener }, n];
+  });
   gauge(METRIC.inFlight, 'Image copies in progress', ['task'], perTask((_t, task) => st.tasks.get(task)?.inFlight.size ?? 0));
   gauge(METRIC.schedulerRunning, '1 while the scheduler runs', [], function* () {
     yield [{}, st.schedulerRunning ? 1 : 0];

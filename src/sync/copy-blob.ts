@@ -2,7 +2,6 @@ import { FerryError, isFerryError } from '../errors.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { mountBlob } from '../registry/blobs.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { RetryBudget } from '../registry/retry-budget.js';
 import { backoffDelay } from '../registry/transport/retry.js';
 import { cancelUpload, startUpload, type UploadMode, type UploadSession } from '../registry/uploads.js';
 import type { BlobTransfers } from './blob-transfers.js';
@@ -91,7 +90,14 @@ async function ensure(c: BlobCopyContext, desc: Descriptor): Promise<BlobCopyRes
   if ('from' in mount) return { outcome: 'mounted', bytes: 0, from: mount.from };
   // 3. probe: every mount failed (some registries do not mount at all), but the repository may hold the blob
   // from an earlier run. A failed mount opened an upload session, which the transfer uses.
-  if (await headSaysHeld(b, desc)) {
+  let held: boolean;
+  try {
+    held = await headSaysHeld(b, desc);
+  } catch (e) {
+    if (mount.session) await cancelUpload(c.dst, c.dstRepo, mount.session.location);
+    throw e;
+  }
+  if (held) {
     if (mount.session) await cancelUpload(c.dst, c.dstRepo, mount.session.location);
     return { outcome: 'exists', bytes: 0 };
   }
@@ -117,7 +123,14 @@ function mountSources(c: BlobCopyContext, desc: Descriptor): string[] {
 async function mountFromAny(b: BlobCopy, sources: string[]): Promise<{ from: string } | { session: UploadSession | undefined }> {
   let session: UploadSession | undefined;
   for (const from of sources) {
-    const r = await mountBlob(b.dst, { repository: b.dstRepo, digest: b.desc.digest }, from, { signal: b.signal, budget: b.budget });
+    let r: Awaited<ReturnType<typeof mountBlob>>;
+    try {
+      r = await mountBlob(b.dst, { repository: b.dstRepo, digest: b.desc.digest }, from, { signal: b.signal, budget: b.budget.forRequest() });
+    } catch (e) {
+      // the session an earlier failed mount opened is closed, not left to the registry's upload purge
+      if (session) await cancelUpload(b.dst, b.dstRepo, session.location);
+      throw e;
+    }
     if (r.mounted) {
       if (session) await cancelUpload(b.dst, b.dstRepo, session.location);
       return { from };
@@ -165,11 +178,11 @@ async function transfer(b: BlobCopy, first: UploadSession | undefined): Promise<
   let slow = 0;
   let session = first;
   for (;;) {
-    session ??= await startUpload(c.dst, c.dstRepo, { signal: c.signal, budget: b.budget });
+    session ??= await startUpload(c.dst, c.dstRepo, { signal: c.signal, budget: b.budget.forRequest() });
     const mode = c.dst.profile.needsChunks ? 'chunked' : c.uploadMode;
     let err: FerryError;
     try {
-      await streamBlob(c, desc, session, mode, b.budget);
+      await streamBlob(c, desc, session, mode, b.budget.forRequest());
       return desc.size;
     } catch (e) {
       err = isFerryError(e) ? e : new FerryError('NETWORK_ERROR', String(e), {}, { cause: e });
@@ -190,7 +203,9 @@ async function transfer(b: BlobCopy, first: UploadSession | undefined): Promise<
       throw final;
     }
     const again = err.retryable || err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH' || err.code === 'TRANSFER_TOO_SLOW';
-    const retry = again && failed < attempts && !c.signal?.aborted ? b.budget.draw() : undefined;
+    // The one retry after a first too-slow transfer is the rule's, not the budget's: a budget spent on resumes
+    // must not turn "too slow twice" (marked, explained, not tried again this run) into a plain failure.
+    const retry = !again || failed >= attempts || c.signal?.aborted ? undefined : err.code === 'TRANSFER_TOO_SLOW' ? failed : b.budget.draw();
     if (retry === undefined) throw err;
     c.events({ type: 'blob-retry', digest: desc.digest, attempt: failed, error: err.message });
     await c.dst.clock.sleep(backoffDelay(retry, c.dst.backoff, c.dst.random), c.signal);

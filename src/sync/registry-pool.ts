@@ -25,19 +25,26 @@ export interface RegistryPoolOptions {
   onExchange?: (e: Exchange) => void;
 }
 
+/** One account of a pooled source: the identity its pulls are charged to, and its credentials. */
+interface PoolAccount {
+  identity: string;
+  setting: CredentialSetting;
+}
+
 /**
  * One registry session per (registry, endpoint, credentials, TLS setting), shared by every task of a run, so a
  * registry's `max-concurrency` and `requests-per-second` hold across tasks running at the same time with the same
  * credentials (tasks with different credentials have a session, and limits, each). All sessions report to one pull
  * budget. A source whose registry lists `credentials:` pulls through a credential pool: a session per account;
  * `choose()`, called once at the start of each task run, takes the account with most budget left, and `client()`
- * then returns that choice, so the run's listers and copies all use the account its plan was made with. Sessions are made on first use:
- * loading a config touches no network.
+ * then returns that choice, so the run's copies use the account its plan was made with (repositories are listed
+ * with the first account: `listingSession`). Sessions are made on first use: loading a config touches no network.
  */
 export class RegistryPool {
   readonly #o: RegistryPoolOptions;
   readonly #sessions = new Map<string, Promise<RegistryClient>>();
   readonly #pools = new Map<string, Promise<CredentialPool>>();
+  readonly #accountsOf = new WeakMap<LocationConfig, PoolAccount[] | undefined>();
   /** the account each pooled location's current run chose (by session key) */
   readonly #chosen = new Map<string, RegistryClient>();
   /** which account each session pulls as, and its credentials (for the side APIs of the listers) */
@@ -120,20 +127,22 @@ export class RegistryPool {
    * one), then the listed ones, each once. Undefined for a target, a registry without `credentials:`, or
    * `auth: none` (anonymous on purpose).
    */
-  #poolAccounts(loc: LocationConfig): { identity: string; setting: CredentialSetting }[] | undefined {
+  #poolAccounts(loc: LocationConfig): PoolAccount[] | undefined {
+    // worked out once per location: the settings it builds are the keys of their sessions
+    if (!this.#accountsOf.has(loc)) this.#accountsOf.set(loc, this.#accountsFor(loc));
+    return this.#accountsOf.get(loc);
+  }
+
+  #accountsFor(loc: LocationConfig): PoolAccount[] | undefined {
     const listed = registrySettingsFor(this.#o.config, loc.canonical).credentials;
     if (!this.#sources.has(loc) || listed.length === 0 || loc.credentials.kind === 'none') return undefined;
     const settings = [...(loc.credentials.kind === 'static' ? [loc.credentials] : []), ...listed.map(staticSetting)];
-    const out: { identity: string; setting: CredentialSetting }[] = [];
-    const seen = new Set<string>();
+    // One account per identity (username): the registry counts pulls per account, not per password, so a second
+    // secret for the same user (a rotated password, a token) would be a second view of one budget. The first wins.
+    const out: PoolAccount[] = [];
     for (const setting of settings) {
-      const key = this.#credentialKey(setting);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const base = identityOf(setting);
-      let identity = base;
-      for (let n = 2; out.some((a) => a.identity === identity); n++) identity = `${base}#${n}`;
-      out.push({ identity, setting });
+      const identity = identityOf(setting);
+      if (!out.some((a) => a.identity === identity)) out.push({ identity, setting });
     }
     return out;
   }

@@ -3,9 +3,8 @@
  * budget's waits, re-checks, resumptions and exhaustions, and the line that ends each task run.
  */
 import type { Logger } from '../log/logger.js';
+import { logBudgetEvent } from '../registry/budget/budget-log.js';
 import type { SyncEvent, SyncEventBus, TaskRunSummary } from './run-events.js';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Subscribes the run log to `bus`; returns the unsubscribe function. */
 export function attachRunLog(bus: SyncEventBus, logger: Logger): () => void {
@@ -15,26 +14,11 @@ export function attachRunLog(bus: SyncEventBus, logger: Logger): () => void {
 /** The log line of one event, if it has one. */
 export function logRunEvent(logger: Logger, e: SyncEvent): void {
   switch (e.type) {
-    case 'budget-wait': {
-      const { registry, identity, remaining, limit, reserve, resumeAtMs, nextCheckAtMs: next } = e;
-      const check = next !== undefined ? `next check ${iso(next)}, ` : '';
-      logger.warn(
-        { registry, identity, remaining, limit, reserve, windowSeconds: e.budget.windowSeconds, resumeAt: iso(resumeAtMs), ...(next !== undefined ? { nextCheckAt: iso(next) } : {}) },
-        `pull budget of ${registry} ${remaining !== undefined && remaining > 0 ? 'at its reserve' : 'spent'}: manifest GETs paused (HEAD checks go on); ${check}resuming by ${iso(resumeAtMs)} at the latest`,
-      );
-      break;
-    }
+    case 'budget-wait':
     case 'budget-check':
-      logger.info(
-        { registry: e.registry, identity: e.identity, remaining: e.remaining, nextCheckAt: iso(e.nextCheckAtMs), resumeAt: iso(e.resumeAtMs) },
-        `pull budget of ${e.registry} re-checked: ${e.remaining ?? '?'} left, still paused; next check ${iso(e.nextCheckAtMs)}`,
-      );
-      break;
     case 'budget-resume':
-      logger.info({ registry: e.registry, identity: e.identity, waitedMs: e.waitedMs, remaining: e.remaining }, 'pull budget available again: manifest GETs resume');
-      break;
     case 'budget-exhausted':
-      logger.warn({ registry: e.registry, identity: e.identity, resumeAt: iso(e.resumeAtMs), reason: e.reason }, 'pull budget exhausted: manifest GETs wait for it to refill');
+      logBudgetEvent(logger, e);
       break;
     case 'task-finished':
       logTaskEnd(logger.child({ task: e.summary.task }), e.summary);

@@ -28,7 +28,7 @@ export async function probeRepository(t: TargetRepository, desc: Descriptor): Pr
   const profile = t.dst.profile;
   if (profile.selfMount === 'works') {
     try {
-      const r = await mountBlob(t.dst, { repository: t.dstRepo, digest: desc.digest }, t.dstRepo, { signal: t.signal, budget: t.budget });
+      const r = await mountBlob(t.dst, { repository: t.dstRepo, digest: desc.digest }, t.dstRepo, { signal: t.signal, budget: t.budget.forRequest() });
       return r.mounted ? 'exists' : r;
     } catch (e) {
       if (t.signal?.aborted || !isRefusal(e)) throw e;
@@ -40,7 +40,7 @@ export async function probeRepository(t: TargetRepository, desc: Descriptor): Pr
 }
 
 export async function headSaysHeld(t: TargetRepository, desc: Descriptor): Promise<boolean> {
-  return (await headBlob(t.dst, { repository: t.dstRepo, digest: desc.digest }, 'push', { signal: t.signal, budget: t.budget })) !== undefined;
+  return (await headBlob(t.dst, { repository: t.dstRepo, digest: desc.digest }, 'push', { signal: t.signal, budget: t.budget.forRequest() })) !== undefined;
 }
 
 /**
@@ -55,7 +55,7 @@ export async function proveSelfMount(t: TargetRepository, desc: Descriptor): Pro
   if (profile.selfMount !== undefined || t.signal?.aborted) return;
   profile.selfMount = 'proving';
   try {
-    const r = await mountBlob(t.dst, { repository: t.dstRepo, digest: desc.digest }, t.dstRepo, { signal: t.signal, budget: t.budget });
+    const r = await mountBlob(t.dst, { repository: t.dstRepo, digest: desc.digest }, t.dstRepo, { signal: t.signal, budget: t.budget.forRequest() });
     if (r.mounted) return void (profile.selfMount = 'works');
     profile.selfMount = 'no';
     await cancelUpload(t.dst, t.dstRepo, r.location);

@@ -52,3 +52,19 @@ test('a listener without a name is named by its function; one removed is no long
   assert.deepEqual(lines.map((l) => l.obj.listener), ['statusPage']);
   assert.deepEqual(bus.failures(), {});
 });
+
+test('every error of a failing listener is counted in /metrics, by listener', async () => {
+  const { logger } = recorder();
+  const bus = new SyncEventBus({ logger });
+  const { RunProjection } = await import('../../src/sync/run-projection.js');
+  const { createMetrics, METRIC } = await import('../../src/server/metrics.js');
+  const metrics = createMetrics(new RunProjection(bus), { processMetrics: false });
+  bus.on(() => {
+    throw new Error('broken view');
+  }, 'progress');
+  assert.doesNotMatch(await metrics.render(), new RegExp(`^${METRIC.listenerErrors}\\{`, 'm'));
+  bus.emit({ type: 'scheduler-started' });
+  bus.emit({ type: 'scheduler-stopped' });
+  assert.match(await metrics.render(), new RegExp(`^${METRIC.listenerErrors}\\{listener="progress"\\} 2$`, 'm'));
+  metrics.detach();
+});

@@ -72,7 +72,7 @@ export async function copyCommand(argv: string[], logger: Logger, out: NodeJS.Wr
   const dst = await connectFromFlags(dstRef.registry, values, 'dest-', logger, values['dest-creds'] ?? values.dcreds, lowSpeed);
   // live progress on a terminal (stderr); nothing when stderr is not a TTY
   const bus = new SyncEventBus({ logger });
-  const stopProgress = attachProgress(new RunProjection(bus), process.stderr);
+  const stopProgress = process.stderr.isTTY ? attachProgress(new RunProjection(bus), process.stderr) : () => {};
   const stopHeapPhases = opts.heapPhases?.(bus);
   const [source, target] = [formatReference(srcRef), formatReference(dstRef)];
   bus.emit({ type: 'image-started', task: 'copy', mapping: 0, source, target });

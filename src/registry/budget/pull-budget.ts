@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import type { Exchange, ManifestGate, PullInfo } from '../client.js';
 import { parseRateLimit } from '../rate-limit.js';
 import { parseRetryAfter } from '../transport/retry.js';
+import { logBudgetEvent } from './budget-log.js';
 import { ANONYMOUS, DEFAULT_RESERVE, type BudgetEvent, type BudgetEventBody, type BudgetSnapshot, type BudgetState as State } from './budget-state.js';
 import { DEFAULT_RECHECK, recheckDelay, type BudgetProbe, type RecheckSchedule } from './recheck.js';
 
@@ -28,7 +29,7 @@ export interface PullBudgetOptions {
   recheck?: RecheckSchedule;
   /** wait after a 429 when neither a window nor a reset time is known (default 15 min) */
   unknownWindowMs?: number;
-  /** waits, re-checks, resumptions and exhaustions, each with the budget as it stands after it (logged by the run's log) */
+  /** waits, re-checks, resumptions and exhaustions, each with the budget as it stands after it (default: logged to `logger`) */
   onEvent?: (e: BudgetEvent) => void;
 }
 
@@ -49,7 +50,7 @@ export class PullBudget {
     this.#reserve = o.reserve ?? {};
     this.#unknownWindowMs = o.unknownWindowMs ?? 15 * 60_000;
     this.#recheck = o.recheck ?? DEFAULT_RECHECK;
-    this.#onEvent = o.onEvent ?? (() => {});
+    this.#onEvent = o.onEvent ?? ((e) => logBudgetEvent(this.#logger, e));
   }
 
   /** An `onExchange` for a client that speaks as `identity` (a username; `anonymous` without credentials). */
