@@ -150,7 +150,7 @@ function announcePlan(run: RunContext, totals: PlanTotals): { pulls: number; atL
   const left = budget?.limit !== undefined ? `; ${budget.remaining ?? '?'} of ${budget.limit} pulls left (reserve ${budget.reserve})` : '';
   log.info(
     { identity, images: totals.images, toCopy: totals.toCopy, upToDate: totals.upToDate, filteredOut: totals.filteredOut, pullsNeeded: pulls, pullsEstimated: tally.atLeast, pullsSpent: run.thisRun.counts.pulls, ...(budget ? { pullsRemaining: budget.remaining, pullLimit: budget.limit } : {}) },
-    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls as ${identity}${left}`,
+    `planned: ${totals.toCopy} of ${totals.images} images to copy, needing ${tally.atLeast ? 'at least ' : ''}${pulls} manifest pulls${deps.pool.pooled(task.source) ? ` as ${identity}` : ''}${left}`,
   );
   return { pulls, atLeast: tally.atLeast };
 }
